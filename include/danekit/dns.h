@@ -1,0 +1,72 @@
+// DNS answers as danekit sees them: data plus the DNSSEC security state.
+//
+// Every answer danekit uses carries one of the four RFC 4033/7672 §2.1.1 states.
+// The kind of answer (data, NODATA, NXDOMAIN) is kept apart from failures: a
+// secure NXDOMAIN is a fact ("provably nothing there"), a failure means "we could
+// not find out". Policy code must never read one as the other.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <tl/expected.hpp>
+
+namespace danekit {
+
+enum class Security {
+  secure,         // validated data or validated denial
+  insecure,       // provably unsigned
+  bogus,          // validation failed
+  indeterminate,  // SERVFAIL, timeout, transport or resolver error
+};
+std::string_view to_string(Security s);
+
+enum class AnswerKind {
+  data,      // the RRset exists
+  nodata,    // the name exists, the type does not
+  nxdomain,  // the name does not exist
+  failure,   // no usable answer (see Answer::detail)
+};
+std::string_view to_string(AnswerKind k);
+
+namespace rrtype {
+inline constexpr std::uint16_t A = 1;
+inline constexpr std::uint16_t CNAME = 5;
+inline constexpr std::uint16_t MX = 15;
+inline constexpr std::uint16_t AAAA = 28;
+inline constexpr std::uint16_t TLSA = 52;
+}  // namespace rrtype
+std::string rrtype_name(std::uint16_t type);
+
+// One validated lookup. `rdata` holds the wire-format RDATA of the records of
+// the asked type found at the end of any CNAME chain.
+struct Answer {
+  std::string qname;  // A-label form, no trailing dot
+  std::uint16_t qtype = 0;
+  Security security = Security::indeterminate;
+  AnswerKind kind = AnswerKind::failure;
+  std::vector<std::string> cname_targets;  // qname -> [0] -> [1] ...; empty if none
+  std::uint32_t ttl = 0;
+  std::string detail;  // why bogus, or what failed
+  std::vector<std::vector<std::uint8_t>> rdata;
+
+  // The name the answer finally refers to, after CNAME expansion.
+  const std::string& canonical() const {
+    return cname_targets.empty() ? qname : cname_targets.back();
+  }
+  bool failed() const {
+    return security == Security::bogus || security == Security::indeterminate;
+  }
+};
+
+// Turns user input into a lower-case A-label domain name without trailing dot.
+// Accepts U-labels (IDNA 2008 via libidn2). Errors are one line naming the fault.
+tl::expected<std::string, std::string> normalize_domain(std::string_view input);
+
+// True for a name that is the root or a single label (a TLD): such an MX target
+// cannot be a mail host (RFC 7672 keeps the usual RFC 5321 host rules).
+bool is_root_or_tld(std::string_view name);
+
+}  // namespace danekit

@@ -1,0 +1,69 @@
+// One SMTP + STARTTLS + TLS probe of one address, and what it found.
+//
+// The probe is the only place danekit talks to a mail server. It runs the
+// exchange a DANE sender runs (banner, EHLO, STARTTLS, handshake with OpenSSL's
+// DANE verification, EHLO again, QUIT) under a deadline for every step and a
+// bound on every line, reply and chain, and always returns an Outcome.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "danekit/cert.h"
+#include "danekit/tlsa.h"
+
+namespace danekit {
+
+enum class Outcome {
+  verified,       // DANE authentication succeeded
+  mismatch,       // no TLSA record matched the chain
+  name_mismatch,  // DANE-TA matched, but the leaf names none of the reference identifiers
+  expired,        // DANE-TA matched, but a certificate in the path is out of its dates
+  no_starttls,    // STARTTLS not offered or refused
+  tls_failed,     // the TLS handshake failed
+  unreachable,    // no SMTP session (connect failed, timeout, refused greeting)
+  encrypted,      // TLS without authentication (no usable TLSA, or not required)
+  not_checked,    // a DANE sender would not connect here (e.g. bogus TLSA)
+};
+std::string_view to_string(Outcome o);
+
+enum class ProbeMode {
+  dane,           // usable TLSA: authenticate against `records`
+  encrypt,        // TLSA present but none usable: TLS mandatory, no authentication
+  opportunistic,  // no DANE: try STARTTLS, report what is there
+};
+
+struct ProbeRequest {
+  std::string address;  // IPv4 or IPv6 literal
+  std::uint16_t port = 25;
+  ProbeMode mode = ProbeMode::opportunistic;
+  std::vector<TlsaRecord> records;  // usable records only (mode dane)
+  std::string tlsa_base;            // SNI and first reference identifier
+  std::vector<std::string> extra_names;  // further DANE-TA reference identifiers
+  std::string helo = "danekit.invalid";
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds command_timeout{10000};  // whole reply budget per command
+  std::chrono::milliseconds total_timeout{30000};    // the whole exchange
+};
+
+struct ProbeResult {
+  std::string address;
+  Outcome outcome = Outcome::not_checked;
+  std::string stage;   // where it ended: connect, banner, ehlo, starttls, handshake, verify, done
+  std::string detail;  // one line for a human
+  std::string banner;  // first line of the greeting, sanitised
+  bool starttls_offered = false;
+  bool plaintext_injection = false;  // bytes followed the STARTTLS 220 (RFC 3207 §5 / CVE-2011-0411)
+  std::string tls_version;
+  std::string cipher;
+  std::vector<CertInfo> chain;  // as sent by the server, leaf first
+  int match_depth = -1;         // chain depth OpenSSL matched, -1 if none
+  std::optional<TlsaRecord> matched;
+  std::string verify_error;  // OpenSSL's verification error text, if any
+  std::chrono::milliseconds elapsed{0};
+};
+
+}  // namespace danekit

@@ -1,0 +1,109 @@
+// The result of `danekit check`: facts, per-record findings, per-address
+// outcomes, and the verdict with ordered reasons. Vocabulary is fixed by
+// docs/json.md (schema danekit.check/1).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "danekit/dns.h"
+#include "danekit/probe.h"
+#include "danekit/tlsa.h"
+
+namespace danekit {
+
+enum class Verdict { valid, partial, invalid, unusable, none, dnssec_failure, no_mail };
+enum class Delivery { authenticated, encrypted, opportunistic, deferred, undeliverable };
+enum class HostDane { authenticated, failed, encrypt_only, none, deferred };
+enum class Severity { error, warning, info };
+
+std::string_view to_string(Verdict v);
+std::string_view to_string(Delivery d);
+std::string_view to_string(HostDane d);
+std::string_view to_string(Severity s);
+
+// A finding with a stable code (docs/reasons.md), the RFC rule behind it, one
+// sentence for a human and, where there is one, what to do.
+struct Reason {
+  std::string code;
+  Severity severity = Severity::info;
+  std::string rfc;
+  std::string text;
+  std::string fix;
+  std::string host;     // MX host it concerns, empty for the domain
+  std::string address;  // address it concerns, if any
+};
+
+struct RecordMatch {
+  std::string address;
+  int depth = 0;
+};
+
+// What one TLSA record did against the chains the MX host's addresses served.
+struct RecordFinding {
+  TlsaRecord record;
+  std::string status;  // matched | unmatched | unusable | hidden | partial
+  std::optional<std::string> unusable;  // why unusable
+  std::vector<RecordMatch> matches;     // where it matched under its own rules
+  std::string note;                     // near-miss or other hint ("did you mean 2 1 1?")
+};
+
+struct DnsStatus {
+  std::string name;
+  std::string type;
+  Security security = Security::indeterminate;
+  AnswerKind kind = AnswerKind::failure;
+  std::uint32_t ttl = 0;
+  std::string detail;
+  std::vector<std::string> cname_targets;
+};
+
+struct MxReport {
+  std::string host;
+  int preference = 0;
+  bool implicit = false;   // no MX RRset: the domain itself (RFC 5321 §5.1)
+  bool is_cname = false;   // the MX target is an alias (RFC 2181 §10.3)
+  std::string tlsa_base;   // where the TLSA RRset was found or last looked for
+  std::vector<DnsStatus> dns;  // address, CNAME and TLSA answers, in lookup order
+  Security address_security = Security::indeterminate;
+  Security tlsa_security = Security::indeterminate;
+  std::uint32_t tlsa_ttl = 0;
+  std::vector<RecordFinding> records;
+  HostDane dane = HostDane::none;
+  std::vector<ProbeResult> addresses;
+  std::vector<Reason> reasons;
+};
+
+struct CheckReport {
+  std::string domain;  // A-label form
+  Verdict verdict = Verdict::none;
+  Delivery delivery = Delivery::deferred;
+  bool determined = true;  // false when DNS failures or timeouts decided the verdict
+  DnsStatus mx_answer;
+  std::vector<MxReport> mx;
+  std::vector<Reason> reasons;  // domain-level reasons first, then per host
+  std::int64_t checked_at = 0;  // seconds since the epoch
+  std::int64_t elapsed_ms = 0;
+};
+
+// Exit status for one or more reports: the documented values in docs/cli.md.
+namespace exit_status {
+inline constexpr int valid = 0;
+inline constexpr int dane_problem = 1;   // partial, invalid, unusable, bogus DNSSEC
+inline constexpr int no_dane = 2;        // none, no-mail
+inline constexpr int undetermined = 3;   // DNS failures or timeouts decided it
+inline constexpr int usage = 64;
+inline constexpr int internal = 70;
+}  // namespace exit_status
+int exit_status_for(const CheckReport& r);
+
+std::string to_json(const CheckReport& r);  // one line, schema danekit.check/1
+
+struct TextStyle {
+  bool color = false;
+};
+std::string render_text(const CheckReport& r, TextStyle style);
+
+}  // namespace danekit

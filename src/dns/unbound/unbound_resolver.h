@@ -1,0 +1,44 @@
+// libunbound behind an Asio coroutine interface. libunbound does the recursion
+// and the DNSSEC validation (in its own thread); results arrive over its pipe,
+// which this adapter watches on the event loop. Every lookup is bounded by a
+// deadline and classified into an Answer (danekit/dns.h).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "danekit/dns.h"
+#include "danekit/resolver.h"
+
+struct ub_ctx;
+
+namespace danekit {
+
+class UnboundResolver {
+ public:
+  // Throws ResolverError when the configuration cannot be used.
+  UnboundResolver(boost::asio::any_io_executor ex, const ResolverConfig& config);
+  ~UnboundResolver();
+  UnboundResolver(const UnboundResolver&) = delete;
+  UnboundResolver& operator=(const UnboundResolver&) = delete;
+
+  boost::asio::awaitable<Answer> resolve(std::string name, std::uint16_t type, std::chrono::milliseconds timeout);
+
+  struct Pending;
+
+ private:
+  void start_reader();
+
+  ub_ctx* ctx_ = nullptr;
+  boost::asio::posix::stream_descriptor fd_;
+  std::size_t outstanding_ = 0;
+  bool reading_ = false;
+};
+
+}  // namespace danekit

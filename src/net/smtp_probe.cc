@@ -1,0 +1,230 @@
+// One probe: connect, banner, EHLO, STARTTLS, TLS handshake with DANE, EHLO,
+// QUIT. A watchdog closes the socket when a step outlives its budget, so a
+// silent or trickling peer ends the probe on time; every read is bounded.
+#include "net/smtp_probe.h"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <fmt/format.h>
+#include <memory>
+
+#include "net/smtp_reply.h"
+#include "tls/openssl/smtp_tls.h"
+#include "util/hex.h"
+
+namespace danekit {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::size_t max_reply_bytes = 256 * 1024;
+constexpr std::chrono::milliseconds quit_timeout{2000};
+
+struct Session : std::enable_shared_from_this<Session> {
+  asio::ssl::stream<tcp::socket> stream;
+  asio::steady_timer timer;
+  Clock::time_point deadline;
+  unsigned generation = 0;
+  bool timed_out = false;
+
+  Session(asio::any_io_executor ex, asio::ssl::context& ctx, Clock::time_point d)
+      : stream(ex, ctx), timer(ex), deadline(d) {}
+
+  // Gives the next step `budget`, never past the whole-probe deadline.
+  void arm(std::chrono::milliseconds budget) {
+    ++generation;
+    timed_out = false;
+    timer.expires_at(std::min(Clock::now() + budget, deadline));
+    timer.async_wait([weak = weak_from_this(), gen = generation](boost::system::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || gen != self->generation) return;
+      self->timed_out = true;
+      boost::system::error_code ignored;
+      self->stream.lowest_layer().close(ignored);
+    });
+  }
+  void disarm() {
+    ++generation;
+    timer.cancel();
+  }
+  std::string why(const boost::system::error_code& ec) const {
+    if (timed_out) return "timed out";
+    if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) return "connection closed by the server";
+    return ec.message();
+  }
+};
+
+template <class Stream>
+asio::awaitable<std::optional<SmtpReply>> read_reply(Stream& s, Session& session, std::string& buf,
+                                                     std::string& err) {
+  SmtpReplyParser parser;
+  std::size_t total = 0;
+  char tmp[4096];
+  while (true) {
+    auto st = parser.feed(buf);
+    if (st == SmtpReplyParser::State::complete) co_return parser.reply();
+    if (st == SmtpReplyParser::State::error) {
+      err = parser.error();
+      co_return std::nullopt;
+    }
+    if (total > max_reply_bytes) {
+      err = fmt::format("reply longer than {} bytes", max_reply_bytes);
+      co_return std::nullopt;
+    }
+    boost::system::error_code ec;
+    std::size_t n = co_await s.async_read_some(asio::buffer(tmp), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      err = session.why(ec);
+      co_return std::nullopt;
+    }
+    total += n;
+    buf.append(tmp, n);
+  }
+}
+
+template <class Stream>
+asio::awaitable<bool> send(Stream& s, Session& session, const std::string& line, std::string& err) {
+  boost::system::error_code ec;
+  co_await asio::async_write(s, asio::buffer(line), asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    err = session.why(ec);
+    co_return false;
+  }
+  co_return true;
+}
+
+std::string reply_text(const SmtpReply& r) {
+  return fmt::format("{} {}", r.code, r.lines.empty() ? "" : r.lines.front());
+}
+
+}  // namespace
+
+asio::awaitable<ProbeResult> probe_smtp(asio::ssl::context& tls_ctx, ProbeRequest req) {
+  auto started = Clock::now();
+  ProbeResult out;
+  out.address = req.address;
+  auto ex = co_await asio::this_coro::executor;
+  auto session = std::make_shared<Session>(ex, tls_ctx, started + req.total_timeout);
+  auto& sock = session->stream.next_layer();
+  auto finish = [&](Outcome o, std::string stage, std::string detail) {
+    out.outcome = o;
+    out.stage = std::move(stage);
+    out.detail = std::move(detail);
+    out.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+    session->disarm();
+    boost::system::error_code ignored;
+    sock.close(ignored);
+  };
+  std::string err;
+  std::string buf;
+
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(req.address, ec);
+  if (ec) {
+    finish(Outcome::unreachable, "connect", fmt::format("'{}' is not an IP address", req.address));
+    co_return out;
+  }
+  session->arm(req.connect_timeout);
+  co_await sock.async_connect(tcp::endpoint(addr, req.port), asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    finish(Outcome::unreachable, "connect", "connect: " + session->why(ec));
+    co_return out;
+  }
+
+  session->arm(req.command_timeout);
+  auto banner = co_await read_reply(sock, *session, buf, err);
+  if (!banner) {
+    finish(Outcome::unreachable, "banner", "greeting: " + err);
+    co_return out;
+  }
+  out.banner = reply_text(*banner);
+  if (banner->code != 220) {
+    finish(Outcome::unreachable, "banner", "greeting refused: " + out.banner);
+    co_return out;
+  }
+
+  session->arm(req.command_timeout);
+  if (!co_await send(sock, *session, fmt::format("EHLO {}\r\n", req.helo), err)) {
+    finish(Outcome::unreachable, "ehlo", "EHLO: " + err);
+    co_return out;
+  }
+  auto ehlo = co_await read_reply(sock, *session, buf, err);
+  if (!ehlo) {
+    finish(Outcome::unreachable, "ehlo", "EHLO reply: " + err);
+    co_return out;
+  }
+  if (ehlo->code != 250) {
+    finish(Outcome::no_starttls, "ehlo", "EHLO refused: " + reply_text(*ehlo));
+    co_return out;
+  }
+  out.starttls_offered = ehlo_has(*ehlo, "STARTTLS");
+  if (!out.starttls_offered) {
+    session->arm(quit_timeout);
+    if (co_await send(sock, *session, "QUIT\r\n", err)) co_await read_reply(sock, *session, buf, err);
+    finish(Outcome::no_starttls, "ehlo", "STARTTLS is not offered in the EHLO reply");
+    co_return out;
+  }
+
+  session->arm(req.command_timeout);
+  if (!co_await send(sock, *session, "STARTTLS\r\n", err)) {
+    finish(Outcome::no_starttls, "starttls", "STARTTLS: " + err);
+    co_return out;
+  }
+  auto starttls = co_await read_reply(sock, *session, buf, err);
+  if (!starttls) {
+    finish(Outcome::no_starttls, "starttls", "STARTTLS reply: " + err);
+    co_return out;
+  }
+  if (starttls->code != 220) {
+    finish(Outcome::no_starttls, "starttls", "STARTTLS refused: " + reply_text(*starttls));
+    co_return out;
+  }
+  // RFC 3207 §5 / CVE-2011-0411: anything already buffered was sent before TLS
+  // and must not be read as a reply inside it.
+  if (!buf.empty()) {
+    out.plaintext_injection = true;
+    buf.clear();
+  }
+
+  if (auto e = tls::prepare(session->stream.native_handle(), req); !e.empty()) {
+    finish(Outcome::tls_failed, "handshake", e);
+    co_return out;
+  }
+  session->arm(req.command_timeout);
+  co_await session->stream.async_handshake(asio::ssl::stream_base::client,
+                                           asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    auto detail = session->timed_out ? std::string("timed out") : ec.message();
+    auto queue = tls::error_queue();
+    if (!queue.empty() && !session->timed_out) detail += " (" + queue + ")";
+    finish(Outcome::tls_failed, "handshake", "TLS handshake: " + detail);
+    co_return out;
+  }
+  tls::collect(session->stream.native_handle(), req, out);
+  auto outcome = out.outcome;
+  auto detail = out.detail;
+
+  // The verdict is settled; the second EHLO and QUIT only show the session works.
+  session->arm(req.command_timeout);
+  if (co_await send(session->stream, *session, fmt::format("EHLO {}\r\n", req.helo), err)) {
+    auto again = co_await read_reply(session->stream, *session, buf, err);
+    if (!again) detail += "; EHLO after STARTTLS: " + err;
+    else if (again->code != 250) detail += "; EHLO after STARTTLS refused: " + reply_text(*again);
+  }
+  session->arm(quit_timeout);
+  if (co_await send(session->stream, *session, "QUIT\r\n", err)) co_await read_reply(session->stream, *session, buf, err);
+  finish(outcome, "done", detail);
+  co_return out;
+}
+
+}  // namespace danekit

@@ -1,0 +1,65 @@
+// The public names of verdicts, deliveries and outcomes (docs/json.md).
+#include "danekit/report.h"
+
+namespace danekit {
+
+std::string_view to_string(Verdict v) {
+  switch (v) {
+    case Verdict::valid: return "valid";
+    case Verdict::partial: return "partial";
+    case Verdict::invalid: return "invalid";
+    case Verdict::unusable: return "unusable";
+    case Verdict::none: return "none";
+    case Verdict::dnssec_failure: return "dnssec-failure";
+    case Verdict::no_mail: return "no-mail";
+  }
+  return "none";
+}
+
+std::string_view to_string(Delivery d) {
+  switch (d) {
+    case Delivery::authenticated: return "authenticated";
+    case Delivery::encrypted: return "encrypted";
+    case Delivery::opportunistic: return "opportunistic";
+    case Delivery::deferred: return "deferred";
+    case Delivery::undeliverable: return "undeliverable";
+  }
+  return "deferred";
+}
+
+std::string_view to_string(HostDane d) {
+  switch (d) {
+    case HostDane::authenticated: return "authenticated";
+    case HostDane::failed: return "failed";
+    case HostDane::encrypt_only: return "encrypt-only";
+    case HostDane::none: return "none";
+    case HostDane::deferred: return "deferred";
+  }
+  return "none";
+}
+
+std::string_view to_string(Severity s) {
+  switch (s) {
+    case Severity::error: return "error";
+    case Severity::warning: return "warning";
+    case Severity::info: return "info";
+  }
+  return "info";
+}
+
+std::string_view to_string(Outcome o) {
+  switch (o) {
+    case Outcome::verified: return "verified";
+    case Outcome::mismatch: return "mismatch";
+    case Outcome::name_mismatch: return "name-mismatch";
+    case Outcome::expired: return "expired";
+    case Outcome::no_starttls: return "no-starttls";
+    case Outcome::tls_failed: return "tls-failed";
+    case Outcome::unreachable: return "unreachable";
+    case Outcome::encrypted: return "encrypted";
+    case Outcome::not_checked: return "not-checked";
+  }
+  return "not-checked";
+}
+
+}  // namespace danekit

@@ -1,0 +1,139 @@
+// TLSA record values: parsing, naming (RFC 7218) and usability (RFC 7672 §3.1.3).
+#include "danekit/tlsa.h"
+
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <fmt/format.h>
+
+#include "util/hex.h"
+
+namespace danekit {
+
+namespace {
+
+struct Mnemonic {
+  std::uint8_t value;
+  const char* name;
+};
+constexpr std::array<Mnemonic, 4> usages{{{0, "PKIX-TA"}, {1, "PKIX-EE"}, {2, "DANE-TA"}, {3, "DANE-EE"}}};
+constexpr std::array<Mnemonic, 2> selectors{{{0, "Cert"}, {1, "SPKI"}}};
+constexpr std::array<Mnemonic, 3> mtypes{{{0, "Full"}, {1, "SHA2-256"}, {2, "SHA2-512"}}};
+
+template <std::size_t N>
+std::string name_of(const std::array<Mnemonic, N>& table, std::uint8_t v) {
+  for (const auto& m : table)
+    if (m.value == v) return fmt::format("{}({})", m.name, v);
+  return fmt::format("unassigned({})", v);
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
+template <std::size_t N>
+tl::expected<std::uint8_t, std::string> parse_field(std::string_view token, const std::array<Mnemonic, N>& table,
+                                                    const char* what) {
+  for (const auto& m : table)
+    if (iequals(token, m.name)) return m.value;
+  unsigned value = 0;
+  auto [ptr, ec] = std::from_chars(token.data(), token.data() + token.size(), value);
+  if (ec != std::errc() || ptr != token.data() + token.size() || value > 255) {
+    return tl::unexpected(fmt::format("invalid TLSA {} '{}': expected 0-255 or an RFC 7218 name", what, token));
+  }
+  return static_cast<std::uint8_t>(value);
+}
+
+}  // namespace
+
+std::string usage_name(std::uint8_t u) { return name_of(usages, u); }
+std::string selector_name(std::uint8_t s) { return name_of(selectors, s); }
+std::string mtype_name(std::uint8_t m) { return name_of(mtypes, m); }
+
+std::string to_presentation(const TlsaRecord& r) {
+  return fmt::format("{} {} {} {}", r.usage, r.selector, r.mtype, to_hex(r.data));
+}
+
+std::string describe_parameters(const TlsaRecord& r) {
+  return fmt::format("{} {} {}", usage_name(r.usage), selector_name(r.selector), mtype_name(r.mtype));
+}
+
+std::optional<std::string> unusable_reason(const TlsaRecord& r) {
+  if (r.usage == usage::pkix_ta || r.usage == usage::pkix_ee) {
+    return fmt::format("usage {} is not used by SMTP clients (RFC 7672 §3.1.3)", usage_name(r.usage));
+  }
+  if (r.usage != usage::dane_ta && r.usage != usage::dane_ee) {
+    return fmt::format("usage {} is not defined", r.usage);
+  }
+  if (r.selector > selector::spki) return fmt::format("selector {} is not defined", r.selector);
+  switch (r.mtype) {
+    case mtype::full:
+      if (r.data.empty()) return std::string("Full(0) record with empty data");
+      break;
+    case mtype::sha256:
+      if (r.data.size() != 32)
+        return fmt::format("SHA2-256 data is {} bytes long, it must be 32", r.data.size());
+      break;
+    case mtype::sha512:
+      if (r.data.size() != 64)
+        return fmt::format("SHA2-512 data is {} bytes long, it must be 64", r.data.size());
+      break;
+    default:
+      return fmt::format("matching type {} is not supported", r.mtype);
+  }
+  return std::nullopt;
+}
+
+tl::expected<TlsaRecord, std::string> parse_tlsa_wire(const std::vector<std::uint8_t>& rdata) {
+  if (rdata.size() < 4) {
+    return tl::unexpected(fmt::format("TLSA RDATA is {} bytes long, at least 4 are needed", rdata.size()));
+  }
+  TlsaRecord r;
+  r.usage = rdata[0];
+  r.selector = rdata[1];
+  r.mtype = rdata[2];
+  r.data.assign(rdata.begin() + 3, rdata.end());
+  return r;
+}
+
+tl::expected<TlsaRecord, std::string> parse_tlsa_text(std::string_view text) {
+  std::vector<std::string_view> tokens;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+    std::size_t start = i;
+    while (i < text.size() && !std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+    if (i > start) tokens.push_back(text.substr(start, i - start));
+  }
+  if (tokens.size() < 4) {
+    return tl::unexpected(std::string("TLSA record needs usage, selector, matching type and data"));
+  }
+  TlsaRecord r;
+  auto u = parse_field(tokens[0], usages, "usage");
+  if (!u) return tl::unexpected(u.error());
+  auto s = parse_field(tokens[1], selectors, "selector");
+  if (!s) return tl::unexpected(s.error());
+  auto m = parse_field(tokens[2], mtypes, "matching type");
+  if (!m) return tl::unexpected(m.error());
+  r.usage = *u;
+  r.selector = *s;
+  r.mtype = *m;
+  std::string hex;
+  for (std::size_t t = 3; t < tokens.size(); ++t) hex += tokens[t];
+  auto data = from_hex(hex);
+  if (!data) return tl::unexpected(fmt::format("TLSA data is not valid hex: '{}'", hex.substr(0, 80)));
+  r.data = std::move(*data);
+  if (r.mtype == mtype::sha256 && r.data.size() != 32) {
+    return tl::unexpected(fmt::format("SHA2-256 data is {} bytes long, it must be 32", r.data.size()));
+  }
+  if (r.mtype == mtype::sha512 && r.data.size() != 64) {
+    return tl::unexpected(fmt::format("SHA2-512 data is {} bytes long, it must be 64", r.data.size()));
+  }
+  return r;
+}
+
+}  // namespace danekit

@@ -9,7 +9,7 @@ namespace danekit {
 
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 json dns_json(const DnsStatus& s) {
   json j{{"name", s.name},
@@ -117,7 +117,7 @@ std::string to_json(const CheckReport& r) {
            {"mx_answer", dns_json(r.mx_answer)},
            {"mx", mx},
            {"reasons", reasons}};
-  return out.dump(-1, ' ', false, json::error_handler_t::replace);
+  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace danekit

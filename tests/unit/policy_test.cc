@@ -1,0 +1,490 @@
+// The RFC 7672 ladder as a pure function: DNS facts with their security state,
+// the peer's behaviour, and the verdict a DANE sender reaches.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <map>
+
+#include "danekit/policy.h"
+
+namespace danekit {
+namespace {
+
+using S = Security;
+using K = AnswerKind;
+
+std::vector<std::uint8_t> name_wire(const std::string& name) {
+  std::vector<std::uint8_t> out;
+  std::size_t start = 0;
+  while (start < name.size()) {
+    auto dot = name.find('.', start);
+    if (dot == std::string::npos) dot = name.size();
+    out.push_back(static_cast<std::uint8_t>(dot - start));
+    out.insert(out.end(), name.begin() + static_cast<long>(start), name.begin() + static_cast<long>(dot));
+    start = dot + 1;
+  }
+  out.push_back(0);
+  return out;
+}
+
+std::vector<std::uint8_t> mx_rd(int pref, const std::string& host) {
+  std::vector<std::uint8_t> out{static_cast<std::uint8_t>(pref >> 8), static_cast<std::uint8_t>(pref & 0xff)};
+  auto n = name_wire(host);
+  out.insert(out.end(), n.begin(), n.end());
+  return out;
+}
+
+std::vector<std::uint8_t> a_rd(const std::string& addr) {
+  std::vector<std::uint8_t> out(addr.find(':') == std::string::npos ? 4 : 16);
+  inet_pton(out.size() == 4 ? AF_INET : AF_INET6, addr.c_str(), out.data());
+  return out;
+}
+
+const std::vector<std::uint8_t> key_a(32, 0xaa);
+std::vector<std::uint8_t> tlsa_rd(int u, int s, int m, std::vector<std::uint8_t> data = key_a) {
+  std::vector<std::uint8_t> out{static_cast<std::uint8_t>(u), static_cast<std::uint8_t>(s),
+                                static_cast<std::uint8_t>(m)};
+  out.insert(out.end(), data.begin(), data.end());
+  return out;
+}
+
+Answer ans(std::string name, std::uint16_t type, S sec, K kind, std::vector<std::vector<std::uint8_t>> rdata = {},
+           std::vector<std::string> cnames = {}) {
+  Answer a;
+  a.qname = std::move(name);
+  a.qtype = type;
+  a.security = sec;
+  a.kind = kind;
+  a.rdata = std::move(rdata);
+  a.cname_targets = std::move(cnames);
+  a.ttl = 300;
+  return a;
+}
+
+// A small DNS and a set of servers; run() walks the ladder the way the
+// orchestrator does, without I/O.
+struct World {
+  std::map<std::pair<std::string, std::uint16_t>, Answer> dns;
+  std::function<Outcome(const ProbeRequest&)> server = [](const ProbeRequest& r) {
+    return r.mode == ProbeMode::dane ? Outcome::verified : Outcome::encrypted;
+  };
+  PolicyContext ctx;
+  std::vector<std::string> queried;
+
+  void add(Answer a) { dns[{a.qname, a.qtype}] = std::move(a); }
+  Answer lookup(const std::string& name, std::uint16_t type) {
+    queried.push_back(rrtype_name(type) + " " + name);
+    auto it = dns.find({name, type});
+    if (it != dns.end()) return it->second;
+    return ans(name, type, S::secure, K::nxdomain);
+  }
+  CheckReport run(const std::string& domain) {
+    Answer mx = lookup(domain, rrtype::MX);
+    auto plan = plan_mx(domain, mx);
+    std::vector<HostPlan> plans;
+    std::vector<std::vector<ProbeResult>> probes;
+    for (const auto& t : plan.stop ? std::vector<MxTarget>{} : plan.hosts) {
+      HostFacts f;
+      f.target = t;
+      if (ctx.ipv4) f.a = lookup(t.host, rrtype::A);
+      if (ctx.ipv6) f.aaaa = lookup(t.host, rrtype::AAAA);
+      if (needs_cname_probe(f)) f.cname = lookup(t.host, rrtype::CNAME);
+      while (auto q = next_tlsa_query(f)) f.tlsa.push_back(lookup(*q, rrtype::TLSA));
+      auto hp = plan_host(domain, plan.mx_security, f, ctx);
+      std::vector<ProbeResult> results;
+      if (hp.probe) {
+        for (const auto& addr : hp.addresses) {
+          ProbeRequest req;
+          req.address = addr;
+          req.mode = hp.mode;
+          req.records = hp.usable;
+          req.tlsa_base = hp.report.tlsa_base;
+          ProbeResult p;
+          p.address = addr;
+          p.outcome = server(req);
+          results.push_back(p);
+        }
+      }
+      plans.push_back(std::move(hp));
+      probes.push_back(std::move(results));
+    }
+    return decide(domain, mx, plan, std::move(plans), std::move(probes), ctx);
+  }
+  // One signed MX host with one address and a 3 1 1 record.
+  void dane_host(const std::string& host, const std::string& addr, S tlsa_sec = S::secure) {
+    add(ans(host, rrtype::A, S::secure, K::data, {a_rd(addr)}));
+    add(ans(host, rrtype::AAAA, S::secure, K::nodata));
+    add(ans("_25._tcp." + host, rrtype::TLSA, tlsa_sec, K::data, {tlsa_rd(3, 1, 1)}));
+  }
+  void plain_host(const std::string& host, const std::string& addr, S sec = S::secure) {
+    add(ans(host, rrtype::A, sec, K::data, {a_rd(addr)}));
+    add(ans(host, rrtype::AAAA, sec, K::nodata));
+    add(ans("_25._tcp." + host, rrtype::TLSA, sec, K::nxdomain));
+  }
+  void mx(const std::string& domain, std::vector<std::pair<int, std::string>> hosts, S sec = S::secure) {
+    std::vector<std::vector<std::uint8_t>> rd;
+    for (const auto& [p, h] : hosts) rd.push_back(mx_rd(p, h));
+    add(ans(domain, rrtype::MX, sec, K::data, rd));
+  }
+};
+
+bool has_reason(const CheckReport& r, const std::string& code) {
+  for (const auto& x : r.reasons)
+    if (x.code == code) return true;
+  return false;
+}
+
+TEST(Policy, SecureUsableTlsaAndVerifiedIsValid) {
+  World w;
+  w.mx("d.example", {{10, "mx.d.example"}});
+  w.dane_host("mx.d.example", "192.0.2.1");
+  auto r = w.run("d.example");
+  EXPECT_EQ(r.verdict, Verdict::valid);
+  EXPECT_EQ(r.delivery, Delivery::authenticated);
+  ASSERT_EQ(r.mx.size(), 1u);
+  EXPECT_EQ(r.mx[0].dane, HostDane::authenticated);
+  EXPECT_EQ(r.mx[0].tlsa_base, "mx.d.example");
+  EXPECT_EQ(exit_status_for(r), exit_status::valid);
+}
+
+TEST(Policy, BogusMxDefersAndIsNeverOpportunistic) {
+  World w;
+  w.add(ans("d.example", rrtype::MX, S::bogus, K::failure));
+  auto r = w.run("d.example");
+  EXPECT_EQ(r.verdict, Verdict::dnssec_failure);
+  EXPECT_EQ(r.delivery, Delivery::deferred);
+  EXPECT_TRUE(r.determined);
+  EXPECT_TRUE(has_reason(r, "mx-bogus"));
+  EXPECT_EQ(exit_status_for(r), exit_status::dane_problem);
+}
+
+TEST(Policy, IndeterminateMxIsUndetermined) {
+  World w;
+  w.add(ans("d.example", rrtype::MX, S::indeterminate, K::failure));
+  auto r = w.run("d.example");
+  EXPECT_EQ(r.verdict, Verdict::dnssec_failure);
+  EXPECT_EQ(r.delivery, Delivery::deferred);
+  EXPECT_EQ(exit_status_for(r), exit_status::undetermined);
+}
+
+TEST(Policy, BogusTlsaDefersTheHostNeverOpportunistic) {
+  World w;
+  w.mx("d.example", {{10, "mx.d.example"}});
+  w.dane_host("mx.d.example", "192.0.2.1", S::bogus);
+  w.dns[{"_25._tcp.mx.d.example", rrtype::TLSA}].kind = K::failure;
+  auto r = w.run("d.example");
+  EXPECT_EQ(r.verdict, Verdict::dnssec_failure);
+  EXPECT_EQ(r.delivery, Delivery::deferred);
+  EXPECT_EQ(r.mx[0].dane, HostDane::deferred);
+  ASSERT_EQ(r.mx[0].addresses.size(), 1u);
+  EXPECT_EQ(r.mx[0].addresses[0].outcome, Outcome::not_checked);
+  EXPECT_TRUE(has_reason(r, "tlsa-bogus"));
+}
+
+TEST(Policy, IndeterminateTlsaIsNotNoDane) {
+  World w;
+  w.mx("d.example", {{10, "mx.d.example"}});
+  w.dane_host("mx.d.example", "192.0.2.1", S::indeterminate);
+  w.dns[{"_25._tcp.mx.d.example", rrtype::TLSA}].kind = K::failure;
+  auto r = w.run("d.example");
+  EXPECT_EQ(r.verdict, Verdict::dnssec_failure);
+  EXPECT_EQ(r.delivery, Delivery::deferred);
+  EXPECT_EQ(exit_status_for(r), exit_status::undetermined);
+}
+
+TEST(Policy, BogusTlsaOnFirstMxFallsThroughToSecondHost) {
+  World w;
+  w.mx("d.example", {{10, "mx1.d.example"}, {20, "mx2.d.example"}});
+  w.dane_host("mx1.d.example", "192.0.2.1", S::bogus);
+  w.dns[{"_25._tcp.mx1.d.example", rrtype::TLSA}].kind = K::failure;
+  w.dane_host("mx2.d.example", "192.0.2.2");
+  auto r = w.run("d.example");
+  EXPECT_EQ(r.verdict, Verdict::partial);
+  EXPECT_EQ(r.delivery, Delivery::authenticated);
+}
+
+TEST(Policy, NxdomainAndNullMxAreNoMail) {
+  World w;
+  w.add(ans("gone.example", rrtype::MX, S::secure, K::nxdomain));
+  auto r = w.run("gone.example");
+  EXPECT_EQ(r.verdict, Verdict::no_mail);
+  EXPECT_EQ(r.delivery, Delivery::undeliverable);
+  w.mx("null.example", {{0, ""}});
+  r = w.run("null.example");
+  EXPECT_EQ(r.verdict, Verdict::no_mail);
+  EXPECT_TRUE(has_reason(r, "null-mx"));
+  EXPECT_EQ(exit_status_for(r), exit_status::no_dane);
+}
+
+TEST(Policy, NoMxRecordsMeansTheDomainIsTheHost) {
+  World w;
+  w.add(ans("d.example", rrtype::MX, S::secure, K::nodata));
+  w.dane_host("d.example", "192.0.2.9");
+  auto r = w.run("d.example");
+  EXPECT_EQ(r.verdict, Verdict::valid);
+  ASSERT_EQ(r.mx.size(), 1u);
+  EXPECT_TRUE(r.mx[0].implicit);
+  EXPECT_EQ(r.mx[0].host, "d.example");
+}
+
+TEST(Policy, InsecureAddressesMeanNoTlsaLookup) {
+  World w;
+  w.mx("d.example", {{10, "mx.other.example"}});
+  w.plain_host("mx.other.example", "192.0.2.1", S::insecure);
+  w.add(ans("_25._tcp.mx.other.example", rrtype::TLSA, S::insecure, K::data, {tlsa_rd(3, 1, 1)}));
+  auto r = w.run("d.example");
+  EXPECT_EQ(r.verdict, Verdict::none);
+  EXPECT_EQ(r.delivery, Delivery::opportunistic);
+  EXPECT_EQ(r.mx[0].dane, HostDane::none);
+  for (const auto& q : w.queried) EXPECT_EQ(q.find("TLSA"), std::string::npos) << q;
+  EXPECT_TRUE(has_reason(r, "address-insecure"));
+}
+
+TEST(Policy, InsecureMxWithSecureHostTlsaIsPartialButAuthenticated) {
+  World w;
+  w.mx("d.example", {{10, "mx.signed.example"}}, S::insecure);
+  w.dane_host("mx.signed.example", "192.0.2.1");
+  auto r = w.run("d.example");
+  EXPECT_EQ(r.verdict, Verdict::partial);
+  EXPECT_EQ(r.delivery, Delivery::authenticated);
+  EXPECT_TRUE(has_reason(r, "mx-insecure"));
+  w.ctx.insecure_mx = InsecureMxPolicy::may;
+  r = w.run("d.example");
+  EXPECT_EQ(r.delivery, Delivery::opportunistic);
+}
+
+TEST(Policy, AllRecordsUnusableIsEncryptOnly) {
+  World w;
+  w.mx("d.example", {{10, "mx.d.example"}});
+  w.dane_host("mx.d.example", "192.0.2.1");
+  w.dns[{"_25._tcp.mx.d.example", rrtype::TLSA}].rdata = {tlsa_rd(0, 0, 1), tlsa_rd(1, 1, 1)};
+  auto r = w.run("d.example");
+  EXPECT_EQ(r.verdict, Verdict::unusable);
+  EXPECT_EQ(r.delivery, Delivery::encrypted);
+  EXPECT_EQ(r.mx[0].dane, HostDane::encrypt_only);
+  EXPECT_TRUE(has_reason(r, "tlsa-unusable"));
+}
+
+TEST(Policy, EncryptOnlyHostWithoutStarttlsDefers) {
+  World w;
+  w.mx("d.example", {{10, "mx.d.example"}});
+  w.dane_host("mx.d.example", "192.0.2.1");
+  w.dns[{"_25._tcp.mx.d.example", rrtype::TLSA}].rdata = {tlsa_rd(1, 1, 1)};
+  w.server = [](const ProbeRequest&) { return Outcome::no_starttls; };
+  auto r = w.run("d.example");
+  EXPECT_EQ(r.delivery, Delivery::deferred);
+}
+
+TEST(Policy, InsecureTlsaIsIgnored) {
+  World w;
+  w.mx("d.example", {{10, "mx.d.example"}});
+  w.dane_host("mx.d.example", "192.0.2.1", S::insecure);
+  auto r = w.run("d.example");
+  EXPECT_EQ(r.verdict, Verdict::none);
+  EXPECT_EQ(r.delivery, Delivery::opportunistic);
+  EXPECT_TRUE(has_reason(r, "tlsa-insecure"));
+}
+
+TEST(Policy, MismatchDefersAndIsInvalid) {
+  World w;
+  w.mx("d.example", {{10, "mx.d.example"}});
+  w.dane_host("mx.d.example", "192.0.2.1");
+  w.server = [](const ProbeRequest&) { return Outcome::mismatch; };
+  auto r = w.run("d.example");
+  EXPECT_EQ(r.verdict, Verdict::invalid);
+  EXPECT_EQ(r.delivery, Delivery::deferred);
+  EXPECT_EQ(r.mx[0].dane, HostDane::failed);
+  EXPECT_TRUE(has_reason(r, "dane-mismatch"));
+  EXPECT_EQ(exit_status_for(r), exit_status::dane_problem);
+}
+
+TEST(Policy, NoStarttlsUnderDaneIsAFailureNotADowngrade) {
+  World w;
+  w.mx("d.example", {{10, "mx.d.example"}});
+  w.dane_host("mx.d.example", "192.0.2.1");
+  w.server = [](const ProbeRequest&) { return Outcome::no_starttls; };
+  auto r = w.run("d.example");
+  EXPECT_EQ(r.delivery, Delivery::deferred);
+  EXPECT_TRUE(has_reason(r, "starttls-missing"));
+}
+
+TEST(Policy, UnreachableOnlyIsUndetermined) {
+  World w;
+  w.mx("d.example", {{10, "mx.d.example"}});
+  w.dane_host("mx.d.example", "192.0.2.1");
+  w.server = [](const ProbeRequest&) { return Outcome::unreachable; };
+  auto r = w.run("d.example");
+  EXPECT_EQ(r.verdict, Verdict::invalid);
+  EXPECT_EQ(exit_status_for(r), exit_status::undetermined);
+}
+
+TEST(Policy, MultiMxFallThroughIsPartialAndAuthenticated) {
+  World w;
+  w.mx("d.example", {{10, "mx1.d.example"}, {20, "mx2.d.example"}});
+  w.dane_host("mx1.d.example", "192.0.2.1");
+  w.dane_host("mx2.d.example", "192.0.2.2");
+  w.server = [](const ProbeRequest& r) { return r.address == "192.0.2.1" ? Outcome::mismatch : Outcome::verified; };
+  auto r = w.run("d.example");
+  EXPECT_EQ(r.verdict, Verdict::partial);
+  EXPECT_EQ(r.delivery, Delivery::authenticated);
+  EXPECT_EQ(r.mx[0].dane, HostDane::failed);
+  EXPECT_EQ(r.mx[1].dane, HostDane::authenticated);
+}
+
+TEST(Policy, DaneHostFailingThenNonDaneHostIsOpportunistic) {
+  World w;
+  w.mx("d.example", {{10, "mx1.d.example"}, {20, "mx2.d.example"}});
+  w.dane_host("mx1.d.example", "192.0.2.1");
+  w.plain_host("mx2.d.example", "192.0.2.2");
+  w.server = [](const ProbeRequest& r) { return r.mode == ProbeMode::dane ? Outcome::mismatch : Outcome::encrypted; };
+  auto r = w.run("d.example");
+  EXPECT_EQ(r.verdict, Verdict::invalid);  // DANE published, no host authenticates
+  EXPECT_EQ(r.delivery, Delivery::opportunistic);
+  EXPECT_TRUE(has_reason(r, "mixed-dane"));
+}
+
+TEST(Policy, MixedDaneIsFlagged) {
+  World w;
+  w.mx("d.example", {{10, "mx1.d.example"}, {20, "mx2.d.example"}});
+  w.dane_host("mx1.d.example", "192.0.2.1");
+  w.plain_host("mx2.d.example", "192.0.2.2");
+  auto r = w.run("d.example");
+  EXPECT_EQ(r.verdict, Verdict::partial);
+  EXPECT_EQ(r.delivery, Delivery::authenticated);
+  EXPECT_TRUE(has_reason(r, "mixed-dane"));
+}
+
+TEST(Policy, CnameExpandedNameIsTriedFirstThenTheOriginal) {
+  World w;
+  w.mx("d.example", {{10, "mx.d.example"}});
+  w.add(ans("mx.d.example", rrtype::A, S::secure, K::data, {a_rd("192.0.2.1")}, {"host.t.example"}));
+  w.add(ans("mx.d.example", rrtype::AAAA, S::secure, K::nodata, {}, {"host.t.example"}));
+  w.add(ans("_25._tcp.host.t.example", rrtype::TLSA, S::secure, K::nxdomain));
+  w.add(ans("_25._tcp.mx.d.example", rrtype::TLSA, S::secure, K::data, {tlsa_rd(3, 1, 1)}));
+  auto r = w.run("d.example");
+  EXPECT_EQ(r.verdict, Verdict::valid);
+  EXPECT_EQ(r.mx[0].tlsa_base, "mx.d.example");
+  EXPECT_TRUE(r.mx[0].is_cname);
+  EXPECT_TRUE(has_reason(r, "mx-cname"));
+  std::vector<std::string> tlsa;
+  for (const auto& q : w.queried)
+    if (q.starts_with("TLSA")) tlsa.push_back(q);
+  EXPECT_EQ(tlsa, (std::vector<std::string>{"TLSA _25._tcp.host.t.example", "TLSA _25._tcp.mx.d.example"}));
+}
+
+TEST(Policy, CnameTargetWithRecordsIsTheBase) {
+  World w;
+  w.mx("d.example", {{10, "mx.d.example"}});
+  w.add(ans("mx.d.example", rrtype::A, S::secure, K::data, {a_rd("192.0.2.1")}, {"host.t.example"}));
+  w.add(ans("mx.d.example", rrtype::AAAA, S::secure, K::nodata, {}, {"host.t.example"}));
+  w.add(ans("_25._tcp.host.t.example", rrtype::TLSA, S::secure, K::data, {tlsa_rd(3, 1, 1)}));
+  auto r = w.run("d.example");
+  EXPECT_EQ(r.mx[0].tlsa_base, "host.t.example");
+  EXPECT_EQ(r.verdict, Verdict::valid);
+}
+
+TEST(Policy, CnameIntoUnsignedSpaceUsesOnlyTheOriginalNameWhenItsAliasIsSecure) {
+  World w;
+  w.mx("d.example", {{10, "mx.d.example"}});
+  w.add(ans("mx.d.example", rrtype::A, S::insecure, K::data, {a_rd("192.0.2.1")}, {"host.unsigned.example"}));
+  w.add(ans("mx.d.example", rrtype::AAAA, S::insecure, K::nodata, {}, {"host.unsigned.example"}));
+  w.add(ans("mx.d.example", rrtype::CNAME, S::secure, K::data, {}));
+  w.add(ans("_25._tcp.mx.d.example", rrtype::TLSA, S::secure, K::data, {tlsa_rd(3, 1, 1)}));
+  auto r = w.run("d.example");
+  EXPECT_EQ(r.mx[0].tlsa_base, "mx.d.example");
+  EXPECT_EQ(r.verdict, Verdict::valid);
+  // and when the alias itself is insecure: no TLSA lookup at all
+  World v = w;
+  v.queried.clear();
+  v.dns[{"mx.d.example", rrtype::CNAME}].security = S::insecure;
+  r = v.run("d.example");
+  EXPECT_EQ(r.verdict, Verdict::none);
+}
+
+TEST(Policy, OneFamilyBogusTheOtherSecureProceedsOverTheSecureOne) {
+  World w;
+  w.mx("d.example", {{10, "mx.d.example"}});
+  w.dane_host("mx.d.example", "192.0.2.1");
+  w.add(ans("mx.d.example", rrtype::AAAA, S::bogus, K::failure));
+  auto r = w.run("d.example");
+  EXPECT_EQ(r.delivery, Delivery::authenticated);
+  EXPECT_TRUE(has_reason(r, "address-bogus"));
+  ASSERT_EQ(r.mx[0].addresses.size(), 1u);
+}
+
+TEST(Policy, BothFamiliesBogusDefersTheHost) {
+  World w;
+  w.mx("d.example", {{10, "mx.d.example"}});
+  w.add(ans("mx.d.example", rrtype::A, S::bogus, K::failure));
+  w.add(ans("mx.d.example", rrtype::AAAA, S::bogus, K::failure));
+  auto r = w.run("d.example");
+  EXPECT_EQ(r.verdict, Verdict::dnssec_failure);
+  EXPECT_EQ(r.delivery, Delivery::deferred);
+  EXPECT_EQ(r.mx[0].dane, HostDane::deferred);
+}
+
+TEST(Policy, DualStackWithOneFailingAddressIsPartial) {
+  World w;
+  w.mx("d.example", {{10, "mx.d.example"}});
+  w.dane_host("mx.d.example", "192.0.2.1");
+  w.add(ans("mx.d.example", rrtype::AAAA, S::secure, K::data, {a_rd("2001:db8::1")}));
+  w.server = [](const ProbeRequest& r) { return r.address == "2001:db8::1" ? Outcome::mismatch : Outcome::verified; };
+  auto r = w.run("d.example");
+  EXPECT_EQ(r.verdict, Verdict::partial);
+  EXPECT_EQ(r.delivery, Delivery::authenticated);
+  EXPECT_EQ(r.mx[0].dane, HostDane::authenticated);
+}
+
+TEST(Policy, FamilyFilterSkipsTheOtherFamily) {
+  World w;
+  w.ctx.ipv6 = false;
+  w.mx("d.example", {{10, "mx.d.example"}});
+  w.dane_host("mx.d.example", "192.0.2.1");
+  auto r = w.run("d.example");
+  for (const auto& q : w.queried) EXPECT_EQ(q.find("AAAA"), std::string::npos);
+  EXPECT_EQ(r.verdict, Verdict::valid);
+}
+
+TEST(Policy, MxTargetsAreSortedDedupedAndTldTargetsSkipped) {
+  World w;
+  w.mx("d.example", {{20, "b.d.example"}, {10, "a.d.example"}, {30, "a.d.example"}, {5, "com"}});
+  w.dane_host("a.d.example", "192.0.2.1");
+  w.dane_host("b.d.example", "192.0.2.2");
+  auto r = w.run("d.example");
+  ASSERT_EQ(r.mx.size(), 2u);
+  EXPECT_EQ(r.mx[0].host, "a.d.example");
+  EXPECT_EQ(r.mx[1].host, "b.d.example");
+  EXPECT_TRUE(has_reason(r, "mx-invalid-target"));
+}
+
+TEST(Policy, TooManyRecordsWarn) {
+  World w;
+  w.mx("d.example", {{10, "mx.d.example"}});
+  w.dane_host("mx.d.example", "192.0.2.1");
+  std::vector<std::vector<std::uint8_t>> many;
+  for (int i = 0; i < 13; ++i) many.push_back(tlsa_rd(3, 1, 1, std::vector<std::uint8_t>(32, static_cast<std::uint8_t>(i))));
+  w.dns[{"_25._tcp.mx.d.example", rrtype::TLSA}].rdata = many;
+  auto r = w.run("d.example");
+  EXPECT_TRUE(has_reason(r, "tlsa-too-many"));
+}
+
+TEST(Policy, DaneTaReferenceIdentifiersIncludeTheNextHopWhenMxIsSecure) {
+  World w;
+  w.mx("d.example", {{10, "mx.d.example"}});
+  w.dane_host("mx.d.example", "192.0.2.1");
+  Answer mx = w.lookup("d.example", rrtype::MX);
+  auto plan = plan_mx("d.example", mx);
+  HostFacts f;
+  f.target = plan.hosts[0];
+  f.a = w.lookup("mx.d.example", rrtype::A);
+  f.aaaa = w.lookup("mx.d.example", rrtype::AAAA);
+  f.tlsa.push_back(w.lookup("_25._tcp.mx.d.example", rrtype::TLSA));
+  auto hp = plan_host("d.example", S::secure, f, w.ctx);
+  EXPECT_EQ(hp.extra_names, std::vector<std::string>{"d.example"});
+  hp = plan_host("d.example", S::insecure, f, w.ctx);
+  EXPECT_TRUE(hp.extra_names.empty());
+}
+
+}  // namespace
+}  // namespace danekit

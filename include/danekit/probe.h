@@ -39,6 +39,7 @@ enum class ProbeMode {
 struct ProbeRequest {
   std::string address;  // IPv4 or IPv6 literal
   std::uint16_t port = 25;
+  bool implicit_tls = false;  // TLS from the first byte (port 465), no SMTP before it
   ProbeMode mode = ProbeMode::opportunistic;
   std::vector<TlsaRecord> records;  // usable records only (mode dane)
   std::string tlsa_base;            // SNI and first reference identifier
@@ -65,5 +66,23 @@ struct ProbeResult {
   std::string verify_error;  // OpenSSL's verification error text, if any
   std::chrono::milliseconds elapsed{0};
 };
+
+// Probes one server outside a domain check (danekit tlsa, rollover): `host` is
+// an IP literal or a name whose A/AAAA records are looked up through `resolver`
+// (validated; an unsigned name is fine here). Returns one result per address,
+// in address order; an empty vector with `error` set when the name has no
+// addresses or the lookup failed. Runs its own event loop.
+struct ResolverConfig;
+struct ServerProbeOptions {
+  std::uint16_t port = 25;
+  bool implicit_tls = false;
+  std::string sni;  // default: the host name (none for an IP literal)
+  std::vector<TlsaRecord> records;  // when set: DANE mode against these records
+  std::vector<std::string> extra_names;
+  std::string helo = "danekit.invalid";
+  std::chrono::milliseconds timeout{20000};
+};
+std::vector<ProbeResult> probe_server(const std::string& host, const ServerProbeOptions& options,
+                                      const ResolverConfig& resolver, std::string& error);
 
 }  // namespace danekit

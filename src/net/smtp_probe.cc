@@ -13,6 +13,7 @@
 #include <boost/asio/write.hpp>
 
 #include <fmt/format.h>
+#include <functional>
 #include <memory>
 
 #include "net/smtp_reply.h"
@@ -107,6 +108,69 @@ std::string reply_text(const SmtpReply& r) {
   return fmt::format("{} {}", r.code, r.lines.empty() ? "" : r.lines.front());
 }
 
+// The plaintext part: banner, EHLO, STARTTLS. Returns false when the probe
+// has ended there (finish() was called).
+asio::awaitable<bool> smtp_to_starttls(tcp::socket& sock, Session& s, const ProbeRequest& req, ProbeResult& out,
+                                       std::string& buf, const std::function<void(Outcome, std::string, std::string)>& finish) {
+  std::string err;
+  auto* session = &s;
+  session->arm(req.command_timeout);
+  auto banner = co_await read_reply(sock, *session, buf, err);
+  if (!banner) {
+    finish(Outcome::unreachable, "banner", "greeting: " + err);
+    co_return false;
+  }
+  out.banner = reply_text(*banner);
+  if (banner->code != 220) {
+    finish(Outcome::unreachable, "banner", "greeting refused: " + out.banner);
+    co_return false;
+  }
+
+  session->arm(req.command_timeout);
+  if (!co_await send(sock, *session, fmt::format("EHLO {}\r\n", req.helo), err)) {
+    finish(Outcome::unreachable, "ehlo", "EHLO: " + err);
+    co_return false;
+  }
+  auto ehlo = co_await read_reply(sock, *session, buf, err);
+  if (!ehlo) {
+    finish(Outcome::unreachable, "ehlo", "EHLO reply: " + err);
+    co_return false;
+  }
+  if (ehlo->code != 250) {
+    finish(Outcome::no_starttls, "ehlo", "EHLO refused: " + reply_text(*ehlo));
+    co_return false;
+  }
+  out.starttls_offered = ehlo_has(*ehlo, "STARTTLS");
+  if (!out.starttls_offered) {
+    session->arm(quit_timeout);
+    if (co_await send(sock, *session, "QUIT\r\n", err)) co_await read_reply(sock, *session, buf, err);
+    finish(Outcome::no_starttls, "ehlo", "STARTTLS is not offered in the EHLO reply");
+    co_return false;
+  }
+
+  session->arm(req.command_timeout);
+  if (!co_await send(sock, *session, "STARTTLS\r\n", err)) {
+    finish(Outcome::no_starttls, "starttls", "STARTTLS: " + err);
+    co_return false;
+  }
+  auto starttls = co_await read_reply(sock, *session, buf, err);
+  if (!starttls) {
+    finish(Outcome::no_starttls, "starttls", "STARTTLS reply: " + err);
+    co_return false;
+  }
+  if (starttls->code != 220) {
+    finish(Outcome::no_starttls, "starttls", "STARTTLS refused: " + reply_text(*starttls));
+    co_return false;
+  }
+  // RFC 3207 §5 / CVE-2011-0411: anything already buffered was sent before TLS
+  // and must not be read as a reply inside it.
+  if (!buf.empty()) {
+    out.plaintext_injection = true;
+    buf.clear();
+  }
+  co_return true;
+}
+
 }  // namespace
 
 asio::awaitable<ProbeResult> probe_smtp(asio::ssl::context& tls_ctx, ProbeRequest req) {
@@ -141,60 +205,8 @@ asio::awaitable<ProbeResult> probe_smtp(asio::ssl::context& tls_ctx, ProbeReques
     co_return out;
   }
 
-  session->arm(req.command_timeout);
-  auto banner = co_await read_reply(sock, *session, buf, err);
-  if (!banner) {
-    finish(Outcome::unreachable, "banner", "greeting: " + err);
-    co_return out;
-  }
-  out.banner = reply_text(*banner);
-  if (banner->code != 220) {
-    finish(Outcome::unreachable, "banner", "greeting refused: " + out.banner);
-    co_return out;
-  }
+  if (!req.implicit_tls && !co_await smtp_to_starttls(sock, *session, req, out, buf, finish)) co_return out;
 
-  session->arm(req.command_timeout);
-  if (!co_await send(sock, *session, fmt::format("EHLO {}\r\n", req.helo), err)) {
-    finish(Outcome::unreachable, "ehlo", "EHLO: " + err);
-    co_return out;
-  }
-  auto ehlo = co_await read_reply(sock, *session, buf, err);
-  if (!ehlo) {
-    finish(Outcome::unreachable, "ehlo", "EHLO reply: " + err);
-    co_return out;
-  }
-  if (ehlo->code != 250) {
-    finish(Outcome::no_starttls, "ehlo", "EHLO refused: " + reply_text(*ehlo));
-    co_return out;
-  }
-  out.starttls_offered = ehlo_has(*ehlo, "STARTTLS");
-  if (!out.starttls_offered) {
-    session->arm(quit_timeout);
-    if (co_await send(sock, *session, "QUIT\r\n", err)) co_await read_reply(sock, *session, buf, err);
-    finish(Outcome::no_starttls, "ehlo", "STARTTLS is not offered in the EHLO reply");
-    co_return out;
-  }
-
-  session->arm(req.command_timeout);
-  if (!co_await send(sock, *session, "STARTTLS\r\n", err)) {
-    finish(Outcome::no_starttls, "starttls", "STARTTLS: " + err);
-    co_return out;
-  }
-  auto starttls = co_await read_reply(sock, *session, buf, err);
-  if (!starttls) {
-    finish(Outcome::no_starttls, "starttls", "STARTTLS reply: " + err);
-    co_return out;
-  }
-  if (starttls->code != 220) {
-    finish(Outcome::no_starttls, "starttls", "STARTTLS refused: " + reply_text(*starttls));
-    co_return out;
-  }
-  // RFC 3207 §5 / CVE-2011-0411: anything already buffered was sent before TLS
-  // and must not be read as a reply inside it.
-  if (!buf.empty()) {
-    out.plaintext_injection = true;
-    buf.clear();
-  }
 
   if (auto e = tls::prepare(session->stream.native_handle(), req); !e.empty()) {
     finish(Outcome::tls_failed, "handshake", e);

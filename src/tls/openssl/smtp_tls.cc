@@ -39,7 +39,7 @@ std::string prepare(SSL* ssl, const ProbeRequest& req) {
   if (!req.tlsa_base.empty() && SSL_set_tlsext_host_name(ssl, req.tlsa_base.c_str()) != 1)
     return "cannot set SNI: " + error_queue();
   if (req.mode != ProbeMode::dane) return {};
-  if (SSL_dane_enable(ssl, req.tlsa_base.c_str()) <= 0) return "cannot enable DANE: " + error_queue();
+  if (SSL_dane_enable(ssl, req.tlsa_base.empty() ? nullptr : req.tlsa_base.c_str()) <= 0) return "cannot enable DANE: " + error_queue();
   // §3.2.1: DANE-EE(3) means no name checks. Names apply to DANE-TA(2) only.
   SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
   SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);

@@ -516,6 +516,24 @@ CheckReport decide(const std::string& domain, const Answer& mx_answer, const MxP
               host_auth ? "Fine if it is the next key of a planned rollover; otherwise remove it." : "", r.host));
         }
       }
+      for (const auto& p : results) {
+        if (p.plaintext_injection)
+          r.reasons.push_back(make_reason(
+              "starttls-injection", Severity::warning, "RFC 3207 §5",
+              fmt::format("{} sent data after its 220 reply to STARTTLS; it was discarded, but the server (or "
+                          "something in front of it) is open to plaintext command injection.",
+                          p.address),
+              "Update the server software or the middlebox in front of it.", r.host, p.address));
+        // DANE-EE ignores dates (§3.1.1), but an expired leaf is worth knowing about.
+        if (p.outcome == Outcome::verified && p.matched && p.matched->usage == usage::dane_ee && !p.chain.empty() &&
+            p.chain[0].not_after < ctx.now)
+          r.reasons.push_back(make_reason(
+              "ee-certificate-expired", Severity::info, "RFC 7672 §3.1.1",
+              fmt::format("The certificate of {} has expired; DANE-EE(3) ignores dates, so DANE senders still "
+                          "authenticate it, but other clients will not.",
+                          p.address),
+              "Renew the certificate (keep the key, and the 3 1 1 record stays valid).", r.host, p.address));
+      }
       // --days: DANE-TA chains are date-checked, so warn ahead of expiry.
       if (ctx.warn_days > 0) {
         for (const auto& p : results) {

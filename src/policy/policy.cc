@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <set>
 
 #include "danekit/match.h"
@@ -88,7 +89,7 @@ std::vector<std::string> tlsa_candidates(const HostFacts& f) {
   return {};
 }
 
-Reason outcome_reason(const ProbeResult& p, const std::string& host) {
+Reason outcome_reason(const ProbeResult& p, const std::string& host, const std::vector<std::string>& names = {}) {
   const auto& a = p.address;
   switch (p.outcome) {
     case Outcome::mismatch:
@@ -101,8 +102,11 @@ Reason outcome_reason(const ProbeResult& p, const std::string& host) {
     case Outcome::name_mismatch:
       return make_reason("dane-name-mismatch", Severity::error, "RFC 7672 §3.2.2",
                          fmt::format("A DANE-TA record matches the chain of {}, but the server certificate names "
-                                     "neither the TLSA base domain nor the next-hop domain.",
-                                     a),
+                                     "none of the reference identifiers ({}); it names {}.",
+                                     a, fmt::join(names, ", "),
+                                     p.chain.empty() || p.chain[0].dns_names.empty()
+                                         ? "no DNS names"
+                                         : fmt::format("{}", fmt::join(p.chain[0].dns_names, ", "))),
                          "Issue the certificate with the MX host name as a DNS subjectAltName, or publish a DANE-EE "
                          "(3 1 1) record instead.",
                          host, a);
@@ -491,7 +495,9 @@ CheckReport decide(const std::string& domain, const Answer& mx_answer, const MxP
           host_auth = true;
         } else {
           all_full = false;
-          r.reasons.push_back(outcome_reason(p, r.host));
+          std::vector<std::string> names{r.tlsa_base};
+          names.insert(names.end(), plan.extra_names.begin(), plan.extra_names.end());
+          r.reasons.push_back(outcome_reason(p, r.host, names));
           if (dane_failure_is_definite(p.outcome)) definite_failure = true;
         }
       }
@@ -508,7 +514,11 @@ CheckReport decide(const std::string& domain, const Answer& mx_answer, const MxP
                           to_presentation(f.record), mtype_name(mtype::sha512)),
               "Correct or remove the SHA2-512 records, or publish SHA2-256 only.", r.host));
         }
-        if (f.status == "unmatched" && !chains.empty()) {
+        bool explained_by_agility = f.record.mtype == mtype::sha512 &&
+                                    std::any_of(r.records.begin(), r.records.end(), [](const RecordFinding& g) {
+                                      return g.status == "hidden" && !g.matches.empty();
+                                    });
+        if (f.status == "unmatched" && !chains.empty() && !explained_by_agility) {
           r.reasons.push_back(make_reason(
               "tlsa-record-unmatched", host_auth ? Severity::info : Severity::warning, "RFC 7671 §8",
               fmt::format("The record {} matches no address of {}{}.", to_presentation(f.record), r.host,

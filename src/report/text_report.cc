@@ -1,6 +1,7 @@
 // The human report: a tree of domain, MX hosts, DNS answers, TLSA records and
 // addresses, then the reasons with fixes. Colour only when asked (a terminal).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "danekit/report.h"
 #include "report/time_format.h"
@@ -142,6 +143,7 @@ std::string render_text(const CheckReport& r, TextStyle style) {
         const auto& c = p.chain[d];
         w.line(3, fmt::format("{} {}  {}", d, c.subject.empty() ? "(empty subject)" : c.subject,
                               w.dim(fmt::format("{}, until {}", c.key_type, iso8601(c.not_after)))));
+        if (!c.dns_names.empty()) w.line(4, fmt::format("names {}", fmt::join(c.dns_names, ", ")));
         w.line(4, w.dim(fmt::format("issuer {}; spki sha256 {}", c.issuer, c.spki_sha256)));
       }
     }

@@ -47,6 +47,12 @@ def main(binary):
                             f"{'missing' if r is None else 'ok'}")
             continue
         allowed = postfix_delivery(o)
+        # Where Postfix delivered, danekit's first usable host must be the one it used.
+        relay_host = (o.get("relay") or "").split("[")[0]
+        first = next((m["host"] for m in r["mx"] if m["dane"] == "authenticated"), None)
+        if r["delivery"] == "authenticated" and relay_host and first != relay_host:
+            failures.append(f"{name}: danekit would deliver to {first}, postfix delivered to {relay_host}")
+            continue
         if r["delivery"] in allowed:
             passed += 1
             print(f"ok   {name}: danekit {r['delivery']}, postfix {o['status']}/{o['tls']}")

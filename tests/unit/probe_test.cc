@@ -330,6 +330,25 @@ TEST(Probe, HostilePeersEndOnTime) {
   }
 }
 
+TEST(Probe, HugeChainIsATlsFailureNotAHang) {
+  ServerTls tls;
+  // 60 intermediates with 40 long names each: well over OpenSSL's 100 KiB
+  // peer certificate list limit.
+  std::vector<std::string> names;
+  for (int i = 0; i < 40; ++i) names.push_back(std::string(50, static_cast<char>('a' + i % 26)) + ".example");
+  std::vector<Issued> extra;
+  for (int i = 0; i < 60; ++i) extra.push_back(testing::issue("filler " + std::to_string(i), &tls.root, true, names));
+  tls.use(tls.leaf, extra);
+  ScriptedServer server([&](tcp::socket& s) { serve_tls(s, tls.ctx); });
+  auto req = request(server.port(), ProbeMode::dane);
+  req.records = {record(3, 1, 1, tls.leaf)};
+  auto started = std::chrono::steady_clock::now();
+  auto r = run_probe(req);
+  EXPECT_EQ(r.outcome, Outcome::tls_failed) << r.detail;
+  EXPECT_EQ(r.stage, "handshake");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 4500ms);
+}
+
 TEST(Probe, PlaintextInjectedAfterStarttlsIsFlaggedAndDiscarded) {
   ServerTls tls;
   ScriptedServer server([&](tcp::socket& s) {

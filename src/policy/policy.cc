@@ -600,7 +600,12 @@ CheckReport decide(const std::string& domain, const Answer& mx_answer, const MxP
       }
     }
   }
-  rep.delivery = delivery.value_or(Delivery::deferred);
+  // Every host provably without addresses is a permanent failure (Postfix
+  // bounces "Host not found"), not a deferral.
+  bool all_hosts_missing = !plans.empty() && std::all_of(plans.begin(), plans.end(), [](const HostPlan& p) {
+    return p.addresses.empty() && p.report.dane == HostDane::none && p.determined;
+  });
+  rep.delivery = delivery.value_or(all_hosts_missing ? Delivery::undeliverable : Delivery::deferred);
 
   if (any_dane && any_none) {
     rep.reasons.push_back(make_reason("mixed-dane", Severity::warning, "RFC 7672 §2.2",

@@ -458,6 +458,20 @@ TEST(Policy, MxTargetsAreSortedDedupedAndTldTargetsSkipped) {
   EXPECT_TRUE(has_reason(r, "mx-invalid-target"));
 }
 
+TEST(Policy, MxHostsThatDoNotExistMakeMailUndeliverableNotDeferred) {
+  World w;
+  w.mx("d.example", {{10, "gone.d.example"}});
+  w.add(ans("gone.d.example", rrtype::A, S::secure, K::nxdomain));
+  w.add(ans("gone.d.example", rrtype::AAAA, S::secure, K::nxdomain));
+  auto r = w.run("d.example");
+  EXPECT_EQ(r.delivery, Delivery::undeliverable);
+  EXPECT_TRUE(has_reason(r, "host-no-address"));
+  // but a lookup failure on one of them is a deferral
+  w.add(ans("gone.d.example", rrtype::AAAA, S::indeterminate, K::failure));
+  r = w.run("d.example");
+  EXPECT_EQ(r.delivery, Delivery::deferred);
+}
+
 TEST(Policy, TooManyRecordsWarn) {
   World w;
   w.mx("d.example", {{10, "mx.d.example"}});

@@ -1,0 +1,968 @@
+#!/usr/bin/python3
+"""Generator for the danekit DANE-for-SMTP test lab.
+
+Single source of truth for the lab: zones, certificates, SMTP listeners and the
+expected danekit results (manifest.json).  Python 3 standard library only; it
+shells out to ldns-keygen/ldns-signzone, openssl and faketime.
+
+Usage: labgen.py generate STATE_DIR
+Writes everything below STATE_DIR (see docs/lab.md); it does not start anything.
+"""
+
+import base64
+import datetime
+import hashlib
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+
+TTL = 3600
+ROOT_NS = "ns.root-lab."
+ROOT_IP = "127.53.0.1"   # NSD: root zone
+TLD_IP = "127.53.0.2"    # NSD: example. and net.
+MAIL_IP = "127.53.0.3"   # NSD: all mail-domain zones
+LAME_IP = "127.53.0.99"  # nothing listens here
+RESOLVER_IP = "127.0.0.1"  # unbound (validating, lab trust anchor only)
+ORACLE_V4 = "127.0.0.9"    # oracle Postfix (sender) inet_interfaces
+ORACLE_V6 = "fd25::ff"
+SMTP_V4 = "127.25.0.%d"
+SMTP_V6 = "fd25::%x"
+
+# Algorithms used for the mail zones, cycled (8 = RSASHA256 2048 bits, only a few).
+ALG_CYCLE = [13, 15, 14, 13, 15, 8]
+
+
+def run(cmd, **kw):
+    kw.setdefault("check", True)
+    kw.setdefault("stdout", subprocess.PIPE)
+    kw.setdefault("stderr", subprocess.PIPE)
+    try:
+        return subprocess.run(cmd, **kw)
+    except subprocess.CalledProcessError as e:
+        sys.stderr.write("labgen: command failed: %s\n%s%s" % (
+            " ".join(cmd), e.stdout.decode(errors="replace") if e.stdout else "",
+            e.stderr.decode(errors="replace") if e.stderr else ""))
+        raise
+
+
+def pem_blocks(text, kind):
+    out, cur = [], None
+    for line in text.splitlines():
+        if line.startswith("-----BEGIN %s-----" % kind):
+            cur = []
+        elif line.startswith("-----END %s-----" % kind):
+            out.append(base64.b64decode("".join(cur)))
+            cur = None
+        elif cur is not None:
+            cur.append(line.strip())
+    return out
+
+
+# --------------------------------------------------------------------------- PKI
+
+OPENSSL_CNF = """
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = unused
+[ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[int]
+basicConstraints = critical, CA:TRUE, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[leaf]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+"""
+
+
+class PKI:
+    """Keys and certificates in DIR/pki with predictable names."""
+
+    def __init__(self, d):
+        self.d = d
+        os.makedirs(d, exist_ok=True)
+        self.cnf = os.path.join(d, "openssl.cnf")
+        with open(self.cnf, "w") as f:
+            f.write(OPENSSL_CNF)
+        self._spki = {}
+
+    def p(self, name):
+        return os.path.join(self.d, name)
+
+    def key(self, name, kind="ec"):
+        path = self.p(name + ".key")
+        if kind == "rsa":
+            opts = ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"]
+        else:
+            opts = ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"]
+        run(["openssl", "genpkey"] + opts + ["-out", path])
+        os.chmod(path, 0o600)
+        return path
+
+    def cert(self, name, key, cn, sans=(), issuer=None, ext="leaf", days=825,
+             faketime=None):
+        """issuer: None (self-signed) or (cert, key)."""
+        path = self.p(name + ".pem")
+        cmd = ["openssl", "req", "-x509", "-config", self.cnf, "-extensions", ext,
+               "-key", key, "-subj", "/O=danekit lab/CN=" + cn, "-days", str(days),
+               "-sha256", "-out", path]
+        if sans:
+            cmd += ["-addext", "subjectAltName=" + ",".join("DNS:" + s for s in sans)]
+        if issuer:
+            cmd += ["-CA", issuer[0], "-CAkey", issuer[1]]
+        if faketime:
+            cmd = ["faketime", faketime] + cmd
+        run(cmd)
+        return path
+
+    def der(self, cert):
+        with open(cert) as f:
+            return pem_blocks(f.read(), "CERTIFICATE")[0]
+
+    def spki(self, key):
+        if key not in self._spki:
+            out = run(["openssl", "pkey", "-in", key, "-pubout"]).stdout.decode()
+            self._spki[key] = pem_blocks(out, "PUBLIC KEY")[0]
+        return self._spki[key]
+
+    def chain(self, name, certs):
+        path = self.p(name + ".chain.pem")
+        with open(path, "w") as out:
+            for c in certs:
+                with open(c) as f:
+                    out.write(f.read())
+        return path
+
+
+def tlsa_rdata(usage, selector, mtype, data):
+    if mtype == 1:
+        h = hashlib.sha256(data).hexdigest()
+    elif mtype == 2:
+        h = hashlib.sha512(data).hexdigest()
+    else:
+        h = data.hex()
+    return "%d %d %d %s" % (usage, selector, mtype, h)
+
+
+# --------------------------------------------------------------------------- DNS
+
+class Zone:
+    def __init__(self, name, parent, mode="nsec", alg=13):
+        self.name = name            # absolute, e.g. "ee311.example."
+        self.parent = parent        # absolute parent zone name or None for root
+        self.mode = mode            # nsec | nsec3 | unsigned | expired
+        self.alg = alg
+        self.rrs = []
+        self.edits = []             # (owner, type, new_rdata) applied after signing
+        self.ds_mismatch = False
+        self.lame = False
+        self.ns_ip = MAIL_IP
+        self.ds = []
+
+    def add(self, owner, rtype, rdata, ttl=TTL):
+        self.rrs.append("%s\t%d\tIN\t%s\t%s" % (owner, ttl, rtype, rdata))
+
+
+# --------------------------------------------------------------------------- lab
+
+class Lab:
+    def __init__(self, d):
+        self.d = os.path.abspath(d)
+        self.pki = PKI(os.path.join(self.d, "pki"))
+        self.zones = {}
+        self.listeners = []   # dict(addr, name, key, chain, starttls)
+        self.domains = []     # manifest entries
+        self.n4 = 0
+        self.n6 = 0
+        self.algi = 0
+        self.all_v4 = []
+        self.all_v6 = []
+        self.unlistened = []
+
+    # addresses
+    def v4(self):
+        self.n4 += 1
+        a = SMTP_V4 % self.n4
+        self.all_v4.append(a)
+        return a
+
+    def v6(self):
+        self.n6 += 1
+        a = SMTP_V6 % self.n6
+        self.all_v6.append(a)
+        return a
+
+    # zones
+    def zone(self, name, parent="example.", mode="nsec", alg=None):
+        if alg is None and mode != "unsigned":
+            alg = ALG_CYCLE[self.algi % len(ALG_CYCLE)]
+            self.algi += 1
+        z = Zone(name, parent, mode, alg)
+        self.zones[name] = z
+        return z
+
+    # certificates
+    def ca_setup(self):
+        p = self.pki
+        # CA and intermediate are back-dated so that a leaf "issued" in the past
+        # (expired leaf) still sits inside the issuer's validity period.
+        self.ca_key = p.key("ca")
+        self.ca = p.cert("ca", self.ca_key, "danekit lab root CA", ext="ca",
+                         days=7300, faketime="2019-01-01 00:00:00")
+        self.int_key = p.key("int")
+        self.int = p.cert("int", self.int_key, "danekit lab intermediate CA", ext="int",
+                          days=7300, issuer=(self.ca, self.ca_key),
+                          faketime="2019-01-02 00:00:00")
+
+    def leaf(self, name, sans, kind="ec", expired=False, chain="leaf+int", cn=None):
+        """Creates pki/<name>.key, .pem, .chain.pem; leaf issued by the intermediate."""
+        p = self.pki
+        key = p.key(name, kind)
+        ft, days = (("2020-06-01 00:00:00", 30) if expired else (None, 825))
+        cert = p.cert(name, key, cn or sans[0], sans, issuer=(self.int, self.int_key),
+                      faketime=ft, days=days)
+        parts = {"leaf": [cert], "leaf+int": [cert, self.int],
+                 "leaf+int+root": [cert, self.int, self.ca]}[chain]
+        ch = p.chain(name, parts)
+        return dict(key=key, cert=cert, chain=ch)
+
+    def listen(self, addr, name, leaf, starttls=True, hostname=None):
+        self.listeners.append(dict(addr=addr, name=name, key=leaf["key"],
+                                   chain=leaf["chain"], starttls=starttls,
+                                   hostname=hostname or name))
+
+    def tlsa(self, usage, selector, mtype, cert=None, key=None):
+        data = self.pki.der(cert) if selector == 0 else self.pki.spki(key)
+        return tlsa_rdata(usage, selector, mtype, data)
+
+    def domain(self, name, desc, verdict, delivery, mx, oracle=True, zone=None,
+               insecure_mx=False):
+        self.domains.append(dict(domain=name, description=desc, zone=zone or name,
+                                 verdict=verdict, delivery=delivery, mx=mx,
+                                 oracle=oracle,
+                                 oracle_expect=oracle_expect(delivery, insecure_mx)))
+
+
+def oracle_expect(delivery, insecure_mx=False):
+    """What the Postfix oracle should report for a given expected delivery."""
+    if delivery == "authenticated":
+        return dict(status="sent", tls=["Trusted"] if insecure_mx else ["Verified"])
+    if delivery == "encrypted":
+        return dict(status="sent", tls=["Untrusted", "Anonymous"])
+    if delivery == "opportunistic":
+        return dict(status="sent", tls=["Untrusted", "Anonymous", "none"])
+    if delivery == "deferred":
+        return dict(status="deferred", tls=None)
+    return dict(status="bounced", tls=None)
+
+
+def mxe(host, dane, addrs, pref=10, tlsa_base=None):
+    """Expected per-MX entry.  addrs: list of (address, outcome)."""
+    return dict(host=host, preference=pref, tlsa_base=tlsa_base or host, dane=dane,
+                addresses=[dict(address=a, outcome=o) for a, o in addrs])
+
+
+# --------------------------------------------------------------------------- domains
+
+def build(lab):
+    L = lab
+    L.ca_setup()
+    ca, ca_key, inter, int_key = L.ca, L.ca_key, L.int, L.int_key
+
+    def simple(dom, tlsa_fn, desc, verdict="valid", delivery="authenticated",
+               dane="authenticated", outcome="verified", sans=None, kind="ec",
+               expired=False, chain="leaf+int", starttls=True, listen=True,
+               mode="nsec", parent="example.", oracle=True, alg=None):
+        """One zone DOM, MX 10 mx.DOM, A 127.25.0.N, TLSA from tlsa_fn(leaf)."""
+        z = L.zone(dom + ".", parent=parent, mode=mode, alg=alg)
+        host = "mx." + dom
+        a = L.v4()
+        leaf = L.leaf(host, sans or [host], kind=kind, expired=expired, chain=chain)
+        z.add(dom + ".", "MX", "10 %s." % host)
+        z.add(host + ".", "A", a)
+        for rd in (tlsa_fn(leaf) if tlsa_fn else []):
+            z.add("_25._tcp.%s." % host, "TLSA", rd)
+        if listen:
+            L.listen(a, host, leaf, starttls=starttls)
+        else:
+            L.unlistened.append(a)
+        L.domain(dom, desc, verdict, delivery, [mxe(host, dane, [(a, outcome)])],
+                 oracle=oracle)
+        return z, host, a, leaf
+
+    ee = lambda u, s, m: (lambda lf: [L.tlsa(u, s, m, lf["cert"], lf["key"])])
+
+    # --- DANE-EE variants
+    simple("ee311.example", ee(3, 1, 1), "DANE-EE(3) SPKI(1) SHA-256(1) of the served leaf")
+    simple("ee301.example", ee(3, 0, 1), "DANE-EE(3) Cert(0) SHA-256(1) of the served leaf")
+    simple("ee312.example", ee(3, 1, 2), "DANE-EE(3) SPKI(1) SHA-512(2) of the served leaf")
+    simple("ee300.example", ee(3, 0, 0), "DANE-EE(3) Cert(0) Full(0): whole leaf cert (RSA leaf)",
+           kind="rsa")
+    simple("ee310.example", ee(3, 1, 0), "DANE-EE(3) SPKI(1) Full(0): whole leaf SPKI")
+
+    # --- DANE-TA variants
+    simple("ta211.example", lambda lf: [L.tlsa(2, 1, 1, inter, int_key)],
+           "DANE-TA(2) SPKI SHA-256 of the intermediate; server sends leaf+int; leaf SAN = MX host")
+    simple("ta201.example", lambda lf: [L.tlsa(2, 0, 1, ca, ca_key)],
+           "DANE-TA(2) Cert SHA-256 of the root CA; server sends leaf+int+root (RSA leaf)",
+           kind="rsa", chain="leaf+int+root")
+    simple("ta-wrongname.example", lambda lf: [L.tlsa(2, 1, 1, inter, int_key)],
+           "DANE-TA(2) 2 1 1 of the intermediate, but the leaf names www.elsewhere.example only",
+           verdict="invalid", delivery="deferred", dane="failed", outcome="name-mismatch",
+           sans=["www.elsewhere.example"])
+    simple("ta-missing.example", lambda lf: [L.tlsa(2, 0, 1, inter, int_key)],
+           "DANE-TA(2) 2 0 1 of the intermediate, but the server sends only its leaf",
+           verdict="invalid", delivery="deferred", dane="failed", outcome="mismatch",
+           chain="leaf")
+    simple("ta-expired.example", lambda lf: [L.tlsa(2, 1, 1, inter, int_key)],
+           "DANE-TA(2) 2 1 1 of the intermediate; the leaf expired in 2020 (name ok)",
+           verdict="invalid", delivery="deferred", dane="failed", outcome="expired",
+           expired=True)
+    simple("ee-expired.example", ee(3, 1, 1),
+           "DANE-EE 3 1 1 of an expired leaf (DANE-EE ignores dates)", expired=True)
+    simple("ee-wrongname.example", ee(3, 1, 1),
+           "DANE-EE 3 1 1 of a leaf whose SAN is unrelated (DANE-EE ignores names)",
+           sans=["www.elsewhere.example"])
+
+    other = L.pki.key("mx.mismatch.example.other")
+    simple("mismatch.example", lambda lf: [L.tlsa(3, 1, 1, key=other)],
+           "DANE-EE 3 1 1 of a key the server does not use",
+           verdict="invalid", delivery="deferred", dane="failed", outcome="mismatch")
+    nxt = L.pki.key("mx.rollover.example.next")
+    simple("rollover.example", lambda lf: [L.tlsa(3, 1, 1, lf["cert"], lf["key"]),
+                                           L.tlsa(3, 1, 1, key=nxt)],
+           "3 1 1 of the current key plus 3 1 1 of the next key; server uses the current one")
+    simple("nostarttls.example", ee(3, 1, 1),
+           "DANE-EE 3 1 1, but the server does not offer STARTTLS",
+           verdict="invalid", delivery="deferred", dane="failed", outcome="no-starttls",
+           starttls=False)
+    simple("unusable.example", lambda lf: [L.tlsa(0, 0, 1, lf["cert"], lf["key"]),
+                                           L.tlsa(1, 1, 1, lf["cert"], lf["key"])],
+           "only PKIX-TA(0) 0 0 1 and PKIX-EE(1) 1 1 1 records (of the real cert): unusable for SMTP",
+           verdict="unusable", delivery="encrypted", dane="encrypt-only", outcome="encrypted")
+    simple("unreachable.example", ee(3, 1, 1),
+           "DANE-EE 3 1 1, but nothing listens on the MX address",
+           verdict="invalid", delivery="deferred", dane="failed", outcome="unreachable",
+           listen=False)
+
+    def agility(lf):
+        return [L.tlsa(3, 1, 1, lf["cert"], lf["key"]),
+                "3 1 2 " + hashlib.sha512(b"not the key").hexdigest()]
+    simple("agility.example", agility,
+           "3 1 1 correct plus 3 1 2 wrong: the (stronger) wrong SHA-512 hides the right SHA-256 "
+           "(RFC 7671 digest algorithm agility)",
+           verdict="invalid", delivery="deferred", dane="failed", outcome="mismatch")
+
+    # --- unsigned zone (no DS): also hosts mx2 for insecure-host.example
+    z, host, a, lf = simple("unsigned.example", ee(3, 1, 1),
+                            "unsigned zone (no DS in example.): MX, A and a TLSA record that "
+                            "must be ignored", verdict="none", delivery="opportunistic",
+                            dane="none", outcome="encrypted", mode="unsigned")
+    a2 = L.v4()
+    lf2 = L.leaf("mx2.unsigned.example", ["mx2.unsigned.example"])
+    z.add("mx2.unsigned.example.", "A", a2)
+    z.add("_25._tcp.mx2.unsigned.example.", "TLSA",
+          L.tlsa(3, 1, 1, lf2["cert"], lf2["key"]))
+    L.listen(a2, "mx2.unsigned.example", lf2)
+
+    z = L.zone("insecure-host.example.")
+    z.add("insecure-host.example.", "MX", "10 mx2.unsigned.example.")
+    L.domain("insecure-host.example",
+             "signed zone whose MX host mx2.unsigned.example lives in the unsigned zone "
+             "(which has A and TLSA for it)", "none", "opportunistic",
+             [mxe("mx2.unsigned.example", "none", [(a2, "encrypted")])])
+
+    z = L.zone("insecure-mx.example.", mode="unsigned")
+    z.add("insecure-mx.example.", "MX", "10 mx.ee311.example.")
+    L.domain("insecure-mx.example",
+             "unsigned zone (no DS); MX -> mx.ee311.example, a signed host with a good TLSA "
+             "(Postfix logs 'Trusted', not 'Verified')", "partial", "authenticated",
+             [mxe("mx.ee311.example", "authenticated", [(SMTP_V4 % 1, "verified")])],
+             insecure_mx=True)
+
+    simple("nsec.example", None, "signed (NSEC), no TLSA at all (secure denial)",
+           verdict="none", delivery="opportunistic", dane="none", outcome="encrypted")
+    L.zone("net.", parent=".", mode="nsec3", alg=15)
+    simple("nsec3.net", None, "signed with NSEC3 under the NSEC3 TLD net., no TLSA",
+           verdict="none", delivery="opportunistic", dane="none", outcome="encrypted",
+           mode="nsec3", parent="net.")
+
+    # --- DNSSEC failures
+    z, host, a, lf = simple("bogus-tlsa.example", ee(3, 1, 1),
+                            "TLSA rdata edited after signing (bogus TLSA RRset)",
+                            verdict="dnssec-failure", delivery="deferred", dane="deferred",
+                            outcome="not-checked")
+    good = L.tlsa(3, 1, 1, lf["cert"], lf["key"])
+    z.edits.append(("_25._tcp.%s." % host, "TLSA",
+                    good[:-1] + ("0" if good[-1] != "0" else "1")))
+
+    z, host, a, lf = simple("bogus-a.example", ee(3, 1, 1),
+                            "the MX host's A rdata edited after signing (bogus A RRset)",
+                            verdict="dnssec-failure", delivery="deferred", dane="deferred")
+    z.edits.append((host + ".", "A", "127.25.0.250"))
+    L.domains[-1]["mx"][0]["addresses"] = []
+
+    z, host, a, lf = simple("expired-sigs.example", ee(3, 1, 1),
+                            "zone signed with signatures valid 2021-01-01..2021-02-01 only",
+                            verdict="dnssec-failure", delivery="deferred", mode="expired")
+    L.domains[-1]["mx"] = []
+    z, host, a, lf = simple("ds-mismatch.example", ee(3, 1, 1),
+                            "parent publishes the DS of a key the child never uses",
+                            verdict="dnssec-failure", delivery="deferred")
+    z.ds_mismatch = True
+    L.domains[-1]["mx"] = []
+
+    z = L.zone("lame.example.", mode="unsigned")
+    z.lame = True
+    z.ns_ip = LAME_IP
+    L.domain("lame.example", "delegated (NS + glue, no DS) to 127.53.0.99 where nothing "
+             "listens: MX lookup indeterminate", "dnssec-failure", "deferred", [])
+
+    # --- CNAMEs
+    tz = L.zone("target-zone.example.")
+    z = L.zone("cname-mx.example.")
+    a = L.v4()
+    lf = L.leaf("host.target-zone.example", ["host.target-zone.example", "mx.cname-mx.example"])
+    z.add("cname-mx.example.", "MX", "10 mx.cname-mx.example.")
+    z.add("mx.cname-mx.example.", "CNAME", "host.target-zone.example.")
+    tz.add("host.target-zone.example.", "A", a)
+    tz.add("_25._tcp.host.target-zone.example.", "TLSA", L.tlsa(3, 1, 1, lf["cert"], lf["key"]))
+    L.listen(a, "host.target-zone.example", lf)
+    L.domain("cname-mx.example",
+             "MX host mx.cname-mx.example is a CNAME to host.target-zone.example (another "
+             "signed zone) which has the TLSA", "valid", "authenticated",
+             [mxe("mx.cname-mx.example", "authenticated", [(a, "verified")],
+                  tlsa_base="host.target-zone.example")])
+
+    z = L.zone("cname-fallback.example.")
+    a = L.v4()
+    lf = L.leaf("mx.cname-fallback.example", ["mx.cname-fallback.example",
+                                              "host2.target-zone.example"])
+    z.add("cname-fallback.example.", "MX", "10 mx.cname-fallback.example.")
+    z.add("mx.cname-fallback.example.", "CNAME", "host2.target-zone.example.")
+    z.add("_25._tcp.mx.cname-fallback.example.", "TLSA",
+          L.tlsa(3, 1, 1, lf["cert"], lf["key"]))
+    tz.add("host2.target-zone.example.", "A", a)
+    L.listen(a, "mx.cname-fallback.example", lf)
+    L.domain("cname-fallback.example",
+             "MX host CNAME to host2.target-zone.example which has no TLSA (secure denial); "
+             "TLSA at _25._tcp of the original MX name", "valid", "authenticated",
+             [mxe("mx.cname-fallback.example", "authenticated", [(a, "verified")],
+                  tlsa_base="mx.cname-fallback.example")])
+
+    # extra: TLSA RRset reached through a CNAME
+    z = L.zone("tlsa-cname.example.")
+    a = L.v4()
+    lf = L.leaf("mx.tlsa-cname.example", ["mx.tlsa-cname.example"])
+    z.add("tlsa-cname.example.", "MX", "10 mx.tlsa-cname.example.")
+    z.add("mx.tlsa-cname.example.", "A", a)
+    z.add("_25._tcp.mx.tlsa-cname.example.", "CNAME", "tlsa-for-mx.target-zone.example.")
+    tz.add("tlsa-for-mx.target-zone.example.", "TLSA", L.tlsa(3, 1, 1, lf["cert"], lf["key"]))
+    L.listen(a, "mx.tlsa-cname.example", lf)
+    L.domain("tlsa-cname.example",
+             "(extra) _25._tcp.mx.tlsa-cname.example is a CNAME to "
+             "tlsa-for-mx.target-zone.example, which holds a good 3 1 1", "valid",
+             "authenticated", [mxe("mx.tlsa-cname.example", "authenticated", [(a, "verified")])])
+
+    # extra: DANE-TA 2 1 1 of the root CA key, root not sent by the server
+    simple("ta-notsent.example", lambda lf: [L.tlsa(2, 1, 1, ca, ca_key)],
+           "(extra) DANE-TA 2 1 1 of the root CA's key; the server sends leaf+int but not "
+           "the root: a digest cannot supply the missing TA key (RFC 7671 5.2.2)",
+           verdict="invalid", delivery="deferred", dane="failed", outcome="mismatch")
+    simple("ta210-notsent.example", lambda lf: [L.tlsa(2, 1, 0, ca, ca_key)],
+           "(extra) DANE-TA 2 1 0 (full SPKI) of the root CA's key; the server sends leaf+int "
+           "but not the root: the full key in DNS is enough (RFC 7671 5.2.2)")
+
+    # --- several MX hosts
+    z = L.zone("multi-mx.example.")
+    a1, a2 = L.v4(), L.v4()
+    lf1 = L.leaf("mx1.multi-mx.example", ["mx1.multi-mx.example"])
+    lf2 = L.leaf("mx2.multi-mx.example", ["mx2.multi-mx.example"])
+    k = L.pki.key("mx1.multi-mx.example.other")
+    z.add("multi-mx.example.", "MX", "10 mx1.multi-mx.example.")
+    z.add("multi-mx.example.", "MX", "20 mx2.multi-mx.example.")
+    z.add("mx1.multi-mx.example.", "A", a1)
+    z.add("mx2.multi-mx.example.", "A", a2)
+    z.add("_25._tcp.mx1.multi-mx.example.", "TLSA", L.tlsa(3, 1, 1, key=k))
+    z.add("_25._tcp.mx2.multi-mx.example.", "TLSA", L.tlsa(3, 1, 1, lf2["cert"], lf2["key"]))
+    L.listen(a1, "mx1.multi-mx.example", lf1)
+    L.listen(a2, "mx2.multi-mx.example", lf2)
+    L.domain("multi-mx.example", "MX 10 mx1 (TLSA of another key), MX 20 mx2 (good 3 1 1)",
+             "partial", "authenticated",
+             [mxe("mx1.multi-mx.example", "failed", [(a1, "mismatch")], pref=10),
+              mxe("mx2.multi-mx.example", "authenticated", [(a2, "verified")], pref=20)])
+
+    z = L.zone("mixed.example.")
+    a1, a2 = L.v4(), L.v4()
+    lf1 = L.leaf("mx1.mixed.example", ["mx1.mixed.example"])
+    lf2 = L.leaf("mx2.mixed.example", ["mx2.mixed.example"])
+    z.add("mixed.example.", "MX", "10 mx1.mixed.example.")
+    z.add("mixed.example.", "MX", "20 mx2.mixed.example.")
+    z.add("mx1.mixed.example.", "A", a1)
+    z.add("mx2.mixed.example.", "A", a2)
+    z.add("_25._tcp.mx1.mixed.example.", "TLSA", L.tlsa(3, 1, 1, lf1["cert"], lf1["key"]))
+    L.listen(a1, "mx1.mixed.example", lf1)
+    L.listen(a2, "mx2.mixed.example", lf2)
+    L.domain("mixed.example", "MX 10 mx1 with a good 3 1 1, MX 20 mx2 without TLSA",
+             "partial", "authenticated",
+             [mxe("mx1.mixed.example", "authenticated", [(a1, "verified")], pref=10),
+              mxe("mx2.mixed.example", "none", [(a2, "encrypted")], pref=20)])
+
+    # --- IPv6
+    z = L.zone("ipv6-only.example.")
+    a6 = L.v6()
+    lf = L.leaf("mx.ipv6-only.example", ["mx.ipv6-only.example"])
+    z.add("ipv6-only.example.", "MX", "10 mx.ipv6-only.example.")
+    z.add("mx.ipv6-only.example.", "AAAA", a6)
+    z.add("_25._tcp.mx.ipv6-only.example.", "TLSA", L.tlsa(3, 1, 1, lf["cert"], lf["key"]))
+    L.listen(a6, "mx.ipv6-only.example", lf)
+    L.domain("ipv6-only.example", "MX host with only an AAAA record (%s)" % a6, "valid",
+             "authenticated", [mxe("mx.ipv6-only.example", "authenticated", [(a6, "verified")])])
+
+    z = L.zone("dual-stack.example.")
+    a4, a6 = L.v4(), L.v6()
+    lf = L.leaf("mx.dual-stack.example", ["mx.dual-stack.example"])
+    lf6 = L.leaf("mx.dual-stack.example.v6", ["mx.dual-stack.example"])
+    z.add("dual-stack.example.", "MX", "10 mx.dual-stack.example.")
+    z.add("mx.dual-stack.example.", "A", a4)
+    z.add("mx.dual-stack.example.", "AAAA", a6)
+    z.add("_25._tcp.mx.dual-stack.example.", "TLSA", L.tlsa(3, 1, 1, lf["cert"], lf["key"]))
+    L.listen(a4, "mx.dual-stack.example", lf)
+    L.listen(a6, "mx.dual-stack.example.v6", lf6, hostname="mx.dual-stack.example")
+    L.domain("dual-stack.example",
+             "A + AAAA: the IPv4 listener serves the matching cert, the IPv6 listener another key "
+             "(the oracle prefers IPv6, fails there, then delivers over IPv4)",
+             "partial", "authenticated",
+             [mxe("mx.dual-stack.example", "authenticated", [(a4, "verified"), (a6, "mismatch")])])
+
+    # --- implicit MX, null MX, NXDOMAIN
+    z = L.zone("implicit-mx.example.")
+    a = L.v4()
+    lf = L.leaf("implicit-mx.example", ["implicit-mx.example"])
+    z.add("implicit-mx.example.", "A", a)
+    z.add("_25._tcp.implicit-mx.example.", "TLSA", L.tlsa(3, 1, 1, lf["cert"], lf["key"]))
+    L.listen(a, "implicit-mx.example", lf)
+    L.domain("implicit-mx.example", "no MX; A at the domain itself, TLSA at "
+             "_25._tcp.implicit-mx.example", "valid", "authenticated",
+             [mxe("implicit-mx.example", "authenticated", [(a, "verified")], pref=0)])
+
+    z = L.zone("nullmx.example.")
+    z.add("nullmx.example.", "MX", "0 .")
+    L.domain("nullmx.example", "null MX (RFC 7505): MX 0 .", "no-mail", "undeliverable", [])
+
+    L.domain("nonexistent.example", "no such name: secure NXDOMAIN from example.",
+             "no-mail", "undeliverable", [], zone="example")
+
+
+# --------------------------------------------------------------------------- signing
+
+def utc(ts):
+    return datetime.datetime.utcfromtimestamp(ts).strftime("%Y%m%d%H%M%S")
+
+
+def keygen(keydir, zname, alg):
+    cmd = ["ldns-keygen", "-a", str(alg), "-k"]
+    if alg == 8:
+        cmd += ["-b", "2048"]
+    base = run(cmd + [zname], cwd=keydir).stdout.decode().strip()
+    return os.path.join(keydir, base)
+
+
+def read_ds(base):
+    with open(base + ".ds") as f:
+        return [l.strip() for l in f if l.strip()]
+
+
+def sign_zone(lab, z, zonefile, signed, keydir, now):
+    key = keygen(keydir, z.name, z.alg)
+    if z.mode == "expired":
+        inc, exp = "20210101000000", "20210201000000"
+    else:
+        inc, exp = utc(now - 86400), utc(now + 30 * 86400)
+    cmd = ["ldns-signzone", "-i", inc, "-e", exp, "-f", signed, "-o", z.name]
+    if z.mode == "nsec3":
+        cmd += ["-n", "-t", "0"]
+    run(cmd + [zonefile, key])
+    if z.ds_mismatch:
+        other = keygen(keydir, z.name, z.alg)   # never used for signing
+        z.ds = read_ds(other)
+    else:
+        z.ds = read_ds(key)
+    if z.edits:
+        apply_edits(signed, z.edits)
+    return key
+
+
+def apply_edits(path, edits):
+    with open(path) as f:
+        lines = f.read().splitlines()
+    for owner, rtype, new in edits:
+        done = False
+        for i, line in enumerate(lines):
+            f = line.split("\t")
+            if len(f) >= 5 and f[0].lower() == owner.lower() and f[3] == rtype:
+                lines[i] = "\t".join(f[:4] + [new])
+                done = True
+                break
+        if not done:
+            raise SystemExit("labgen: edit target %s %s not found in %s" % (owner, rtype, path))
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def soa(z, serial):
+    z.rrs.insert(0, "%s\t%d\tIN\tSOA\tns.%s hostmaster.%s %d 3600 900 604800 300" % (
+        z.name, TTL, z.name if z.name != "." else "root-lab.",
+        z.name if z.name != "." else "root-lab.", serial))
+
+
+def generate_dns(lab):
+    d = os.path.join(lab.d, "dns")
+    keydir = os.path.join(d, "keys")
+    os.makedirs(keydir, exist_ok=True)
+    now = int(time.time())
+    serial = now
+
+    root = Zone(".", None, "nsec", 8)
+    example = lab.zones.setdefault("example.", Zone("example.", ".", "nsec", 13))
+    example.ns_ip = TLD_IP
+    net = lab.zones["net."]
+    net.ns_ip = TLD_IP
+
+    root.add(".", "NS", ROOT_NS)
+    root.add(ROOT_NS, "A", ROOT_IP)
+    for tld in (example, net):
+        root.add(tld.name, "NS", "ns.nic." + tld.name)
+        root.add("ns.nic." + tld.name, "A", TLD_IP)
+        tld.add(tld.name, "NS", "ns.nic." + tld.name)
+        tld.add("ns.nic." + tld.name, "A", TLD_IP)
+
+    mail = [z for z in lab.zones.values() if z.parent not in (".", None)]
+    for z in mail:
+        ns = "ns." + z.name
+        z.add(z.name, "NS", ns)
+        z.add(ns, "A", z.ns_ip)
+        parent = lab.zones[z.parent]
+        parent.add(z.name, "NS", ns)
+        parent.add(ns, "A", z.ns_ip)
+
+    files = {}
+
+    def emit(z):
+        soa(z, serial)
+        base = "root" if z.name == "." else z.name.rstrip(".")
+        zf = os.path.join(d, base + ".zone")
+        with open(zf, "w") as f:
+            f.write("$ORIGIN %s\n" % z.name)
+            f.write("\n".join(z.rrs) + "\n")
+        if z.mode == "unsigned":
+            files[z.name] = zf
+        else:
+            sf = zf + ".signed"
+            sign_zone(lab, z, zf, sf, keydir, now)
+            files[z.name] = sf
+
+    for z in mail:
+        emit(z)
+    for z in mail:
+        for ds in z.ds:
+            lab.zones[z.parent].rrs.append(ds.replace("\tIN\t", "\t%d\tIN\t" % TTL, 1)
+                                           if "\tIN\t" in ds else ds)
+    for tld in (example, net):
+        emit(tld)
+        for ds in tld.ds:
+            root.rrs.append(ds.replace("\tIN\t", "\t%d\tIN\t" % TTL, 1))
+    emit(root)
+
+    # trust anchor + hints
+    with open(os.path.join(lab.d, "root.key"), "w") as f:
+        f.write("; danekit lab root trust anchor (DS of the lab root KSK)\n")
+        for ds in root.ds:
+            f.write(ds.replace("\tIN\t", "\t%d\tIN\t" % TTL, 1) + "\n")
+    with open(os.path.join(lab.d, "root.hints"), "w") as f:
+        f.write("; danekit lab root hints\n")
+        f.write(".\t3600000\tIN\tNS\t%s\n" % ROOT_NS)
+        f.write("%s\t3600000\tIN\tA\t%s\n" % (ROOT_NS, ROOT_IP))
+
+    # NSD instances
+    groups = {"root": (ROOT_IP, ["."]),
+              "tld": (TLD_IP, ["example.", "net."]),
+              "mail": (MAIL_IP, [z.name for z in mail if not z.lame])}
+    for inst, (ip, names) in groups.items():
+        nd = os.path.join(lab.d, "nsd", inst)
+        os.makedirs(nd, exist_ok=True)
+        with open(os.path.join(nd, "nsd.conf"), "w") as f:
+            f.write("""server:
+    ip-address: {ip}
+    port: 53
+    do-ip6: no
+    server-count: 1
+    username: ""
+    chroot: ""
+    database: ""
+    zonefiles-write: 0
+    hide-version: yes
+    verbosity: 1
+    zonesdir: "{nd}"
+    pidfile: "{nd}/nsd.pid"
+    logfile: "{nd}/nsd.log"
+    xfrdfile: "{nd}/xfrd.state"
+    zonelistfile: "{nd}/zone.list"
+    xfrdir: "{nd}"
+remote-control:
+    control-enable: no
+""".format(ip=ip, nd=nd))
+            for n in names:
+                f.write('zone:\n    name: "%s"\n    zonefile: "%s"\n' % (n, files[n]))
+
+
+# --------------------------------------------------------------------------- daemons
+
+def generate_unbound(lab):
+    ud = os.path.join(lab.d, "unbound")
+    os.makedirs(ud, exist_ok=True)
+    with open(os.path.join(ud, "unbound.conf"), "w") as f:
+        f.write("""server:
+    interface: {ip}
+    port: 53
+    do-ip6: no
+    do-daemonize: yes
+    username: ""
+    chroot: ""
+    directory: "{ud}"
+    pidfile: "{ud}/unbound.pid"
+    logfile: "{ud}/unbound.log"
+    use-syslog: no
+    verbosity: 1
+    val-log-level: 2
+    num-threads: 1
+    access-control: 127.0.0.0/8 allow
+    access-control: ::1 allow
+    access-control: fd25::/16 allow
+    do-not-query-localhost: no
+    root-hints: "{d}/root.hints"
+    trust-anchor-file: "{d}/root.key"
+    trust-anchor-signaling: no
+    root-key-sentinel: no
+    msg-cache-size: 1m
+    rrset-cache-size: 2m
+    key-cache-size: 1m
+    neg-cache-size: 1m
+    infra-cache-numhosts: 100
+    cache-max-ttl: 300
+    cache-max-negative-ttl: 60
+    module-config: "validator iterator"
+    harden-dnssec-stripped: yes
+    qname-minimisation: no
+    minimal-responses: no
+    outgoing-range: 64
+    num-queries-per-thread: 32
+remote-control:
+    control-enable: no
+""".format(ip=RESOLVER_IP, ud=ud, d=lab.d))
+    with open(os.path.join(lab.d, "resolv.conf"), "w") as f:
+        f.write("nameserver %s\noptions trust-ad timeout:3 attempts:2\n" % RESOLVER_IP)
+
+
+MASTER_COMMON = """\
+# service type  private unpriv  chroot  wakeup  maxproc command
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+proxywrite unix -       -       n       -       1       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+local     unix  -       n       n       -       -       local
+virtual   unix  -       n       n       -       -       virtual
+lmtp      unix  -       -       n       -       -       lmtp
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+"""
+
+
+def postfix_instance(lab, name, main, master_extra):
+    base = os.path.join(lab.d, name)
+    etc = os.path.join(base, "etc")
+    os.makedirs(etc, exist_ok=True)
+    os.makedirs(os.path.join(base, "queue"), exist_ok=True)
+    data = os.path.join(base, "data")
+    os.makedirs(data, exist_ok=True)
+    common = """\
+compatibility_level = 3.6
+config_directory = {etc}
+queue_directory = {base}/queue
+data_directory = {data}
+mail_owner = postfix
+setgid_group = postdrop
+maillog_file = {base}/maillog
+maillog_file_prefixes = {d}
+syslog_name = {name}
+biff = no
+readme_directory = no
+alias_maps =
+alias_database =
+inet_protocols = all
+smtputf8_enable = no
+""".format(etc=etc, base=base, data=data, d=lab.d, name=name)
+    with open(os.path.join(etc, "main.cf"), "w") as f:
+        f.write(common + main)
+    with open(os.path.join(etc, "master.cf"), "w") as f:
+        f.write(MASTER_COMMON + master_extra)
+    return etc
+
+
+def generate_postfix(lab):
+    # receivers
+    lines = []
+    for l in lab.listeners:
+        addr = "[%s]" % l["addr"] if ":" in l["addr"] else l["addr"]
+        lines.append("%s:25 inet n - n - - smtpd" % addr)
+        lines.append("  -o syslog_name=postfix-recv/%s" % l["name"])
+        lines.append("  -o myhostname=%s" % l["hostname"])
+        if l["starttls"]:
+            lines.append("  -o smtpd_tls_security_level=may")
+            lines.append("  -o smtpd_tls_chain_files=%s,%s" % (l["key"], l["chain"]))
+        else:
+            lines.append("  -o smtpd_tls_security_level=none")
+    first = lab.listeners[0]
+    recv_main = """\
+myhostname = receiver.lab.example
+mydestination =
+myorigin = $myhostname
+inet_interfaces = all
+mynetworks = 127.0.0.0/8 [::1]/128 [fd25::]/16
+relay_domains =
+default_transport = discard:lab receiver
+relay_transport = discard:lab receiver
+local_transport = discard:lab receiver
+smtpd_relay_restrictions = permit_mynetworks, reject
+smtpd_recipient_restrictions = permit_mynetworks, reject
+smtpd_peername_lookup = no
+smtpd_tls_security_level = may
+smtpd_tls_chain_files = {k},{c}
+smtpd_tls_loglevel = 1
+smtpd_tls_received_header = yes
+smtpd_client_connection_rate_limit = 0
+smtpd_error_sleep_time = 0
+smtpd_soft_error_limit = 100
+smtpd_hard_error_limit = 100
+default_process_limit = 200
+""".format(k=first["key"], c=first["chain"])
+    postfix_instance(lab, "postfix-recv", recv_main, "\n".join(lines) + "\n")
+
+    send_main = """\
+myhostname = oracle.lab.example
+myorigin = localhost
+mydestination = localhost
+local_transport = discard:oracle local
+inet_interfaces = {v4}, [{v6}]
+mynetworks = 127.0.0.0/8
+relayhost =
+default_transport = smtp
+smtp_tls_security_level = dane
+smtp_dns_support_level = dnssec
+smtp_tls_loglevel = 1
+smtp_address_preference = ipv6
+smtp_connect_timeout = 3s
+smtp_helo_timeout = 5s
+smtp_starttls_timeout = 5s
+smtp_mail_timeout = 5s
+smtp_rcpt_timeout = 5s
+smtp_data_init_timeout = 5s
+smtp_data_xfer_timeout = 10s
+smtp_data_done_timeout = 10s
+smtp_quit_timeout = 5s
+smtp_per_request_deadline = yes
+smtp_connection_cache_on_demand = no
+smtp_tls_session_cache_database =
+smtp_mx_address_limit = 10
+smtp_mx_session_limit = 4
+smtp_skip_5xx_greeting = no
+queue_run_delay = 3600s
+minimal_backoff_time = 3600s
+maximal_backoff_time = 3600s
+bounce_queue_lifetime = 1h
+maximal_queue_lifetime = 1h
+default_destination_concurrency_limit = 50
+initial_destination_concurrency = 5
+default_process_limit = 100
+notify_classes =
+""".format(v4=ORACLE_V4, v6=ORACLE_V6)
+    postfix_instance(lab, "postfix-send", send_main, "")
+
+
+def write_manifest(lab):
+    m = dict(schema="danekit.lab/1",
+             generated=datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+             state_dir=lab.d,
+             trust_anchor=os.path.join(lab.d, "root.key"),
+             root_hints=os.path.join(lab.d, "root.hints"),
+             resolver=RESOLVER_IP,
+             nameservers=dict(root=ROOT_IP, tld=TLD_IP, mail=MAIL_IP),
+             oracle_delivery_map={  # how oracle_expect is derived from delivery
+                 "authenticated": "status sent, tls Verified (or Trusted when the MX RRset is insecure)",
+                 "encrypted": "status sent, tls Untrusted or Anonymous",
+                 "opportunistic": "status sent, tls Untrusted/Anonymous/none",
+                 "deferred": "status deferred",
+                 "undeliverable": "status bounced"},
+             listeners=[dict(address=l["addr"], name=l["name"], starttls=l["starttls"],
+                             key=l["key"], chain=l["chain"]) for l in lab.listeners],
+             unlistened=lab.unlistened,
+             zones=sorted([dict(zone=".", parent=None, signing="nsec", algorithm=8,
+                                ds_mismatch=False, nameserver=ROOT_IP)] +
+                          [dict(zone=z.name, parent=z.parent, signing=z.mode,
+                                algorithm=z.alg, ds_mismatch=z.ds_mismatch,
+                                nameserver=z.ns_ip) for z in lab.zones.values()],
+                          key=lambda x: x["zone"]),
+             domains=lab.domains)
+    with open(os.path.join(lab.d, "manifest.json"), "w") as f:
+        json.dump(m, f, indent=2)
+        f.write("\n")
+
+
+def generate(d):
+    t0 = time.time()
+    lab = Lab(d)
+    build(lab)
+    generate_dns(lab)
+    generate_unbound(lab)
+    generate_postfix(lab)
+    write_manifest(lab)
+    with open(os.path.join(lab.d, "addresses"), "w") as f:
+        for a in ["127.53.0.1", "127.53.0.2", "127.53.0.3", ORACLE_V4] + lab.all_v4:
+            f.write("%s/32\n" % a)
+        for a in [ORACLE_V6] + lab.all_v6:
+            f.write("%s/128\n" % a)
+    sys.stderr.write("labgen: %d domains, %d zones, %d SMTP listeners generated in %.1fs\n" % (
+        len(lab.domains), len(lab.zones) + 1, len(lab.listeners), time.time() - t0))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] != "generate":
+        sys.exit("usage: labgen.py generate STATE_DIR")
+    generate(sys.argv[2])

@@ -1,0 +1,117 @@
+// Keeping TLSA records and keys in step (RFC 7671 §8, RFC 7672 §4): status,
+// a timed rollover plan, and a pre-deployment check.
+//
+// The planner is pure: it takes the published TLSA RRset with its TTL and the
+// negative-caching TTL, when each record was first seen, what every address
+// serves now, the local current and next keys, and "now", and returns findings
+// and steps. Gathering those facts (DNS, probes, the first-seen store) is the
+// orchestrator's job (gather_rollover_facts).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "danekit/cert.h"
+#include "danekit/dns.h"
+#include "danekit/match.h"
+#include "danekit/probe.h"
+#include "danekit/resolver.h"
+#include "danekit/tlsa.h"
+
+namespace danekit {
+
+// A key we hold locally: always its SubjectPublicKeyInfo; the certificate and
+// its issuers when we have them (a key file or a CSR gives only the SPKI).
+struct LocalKey {
+  std::string source;  // file name, for messages
+  std::vector<std::uint8_t> spki_der;
+  std::vector<CertInfo> chain;  // leaf first; empty for a bare key or CSR
+};
+
+struct PublishedRecord {
+  TlsaRecord record;
+  std::optional<std::int64_t> first_seen;  // seconds since the epoch
+};
+
+struct RolloverFacts {
+  std::string host;        // MX host
+  std::uint16_t port = 25;
+  std::string owner;       // _25._tcp.<host>
+  std::string zone;        // zone that holds the owner (for updates)
+  Security tlsa_security = Security::indeterminate;
+  AnswerKind tlsa_kind = AnswerKind::failure;
+  std::string tlsa_detail;
+  std::uint32_t tlsa_ttl = 0;
+  std::uint32_t negative_ttl = 0;  // min(SOA TTL, SOA MINIMUM) of the zone
+  std::vector<PublishedRecord> published;
+  std::vector<ProbeResult> served;  // one per address, probed with the published usable records
+  std::optional<LocalKey> current;
+  std::optional<LocalKey> next;
+  std::int64_t now = 0;
+  std::int64_t margin = 60;  // seconds added to every wait
+};
+
+// What one published record is, relative to what is served and held.
+struct RecordRole {
+  TlsaRecord record;
+  bool usable = true;
+  std::string unusable_reason;
+  bool live = false;     // matches what at least one address serves now
+  bool current = false;  // matches the local current key/certificate
+  bool next = false;     // matches the local next key/certificate
+  std::optional<std::int64_t> first_seen;
+  std::string state;     // live | next | current | stale | hidden | unusable
+};
+
+struct RolloverStatus {
+  std::vector<RecordRole> records;
+  std::vector<std::string> addresses_ok;      // authenticate with the published RRset
+  std::vector<std::string> addresses_failing;
+  bool next_covered = false;  // a usable record will match the next key
+  std::optional<TlsaRecord> missing_for_next;  // what to publish for it
+  std::vector<std::string> findings;  // one sentence each
+  bool ok = true;  // every address authenticates and nothing is broken
+};
+
+RolloverStatus rollover_status(const RolloverFacts& f);
+
+struct RolloverStep {
+  int number = 0;
+  std::string title;
+  std::string detail;
+  std::int64_t earliest = 0;  // seconds since the epoch; 0 = as soon as the previous step is done
+  bool done = false;
+  std::vector<TlsaRecord> add;     // records to publish in this step
+  std::vector<TlsaRecord> remove;  // records to withdraw in this step
+};
+
+struct RolloverPlan {
+  std::vector<RolloverStep> steps;
+  std::string steady_state;  // "3 1 1 current + 3 1 1 next" or "3 1 1 + 2 1 1 issuer"
+  std::string why;
+  std::int64_t wait_seconds = 0;  // TLSA TTL + negative TTL + margin
+};
+
+// Needs f.next. The five steps of RFC 7671 §8.1, each with its earliest time.
+RolloverPlan plan_rollover(const RolloverFacts& f);
+
+struct PrecheckResult {
+  bool safe = false;
+  std::string reason;  // one line
+  std::optional<std::int64_t> safe_from;  // when it becomes safe, if it will
+  std::vector<TlsaRecord> matching;  // published records that authenticate the new chain
+};
+
+// Would serving `candidate` now break DANE for a sender that cached the
+// published RRset? Safe only when a usable published record authenticates the
+// candidate (usage rules, digest agility, DANE-TA names and dates) and every such
+// record has been visible for at least TTL + negative TTL + margin.
+PrecheckResult precheck_certificate(const RolloverFacts& f, const LocalKey& candidate);
+
+// The record a key calls for: usage 3 (DANE-EE), selector 1, SHA2-256.
+TlsaRecord ee_record_for(const LocalKey& key);
+
+}  // namespace danekit

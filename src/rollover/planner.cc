@@ -1,0 +1,278 @@
+// The rollover planner (RFC 7671 §8.1, RFC 7672 §4): pure functions of facts.
+#include <algorithm>
+#include <fmt/format.h>
+
+#include "danekit/rollover.h"
+#include "report/time_format.h"
+
+namespace danekit {
+
+namespace {
+
+bool name_matches(const std::string& pattern, const std::string& host) {
+  if (pattern == host) return true;
+  // RFC 6125 §6.4.3 as RFC 7672 §3.2.3 allows it: "*" only as the whole
+  // left-most label, matching exactly one label.
+  if (pattern.size() > 2 && pattern[0] == '*' && pattern[1] == '.') {
+    auto dot = host.find('.');
+    return dot != std::string::npos && host.substr(dot + 1) == pattern.substr(2);
+  }
+  return false;
+}
+
+bool leaf_names_host(const CertInfo& leaf, const std::string& host) {
+  if (!leaf.dns_names.empty())
+    return std::any_of(leaf.dns_names.begin(), leaf.dns_names.end(),
+                       [&](const std::string& n) { return name_matches(n, host); });
+  return name_matches(leaf.common_name, host);
+}
+
+std::int64_t wait_of(const RolloverFacts& f) {
+  return static_cast<std::int64_t>(f.tlsa_ttl) + f.negative_ttl + f.margin;
+}
+
+std::vector<TlsaRecord> usable_records(const RolloverFacts& f) {
+  std::vector<TlsaRecord> out;
+  for (const auto& p : f.published)
+    if (usable_for_smtp(p.record)) out.push_back(p.record);
+  return out;
+}
+
+// The records a sender actually uses: usable and not hidden by agility.
+std::vector<TlsaRecord> effective_records(const RolloverFacts& f) {
+  auto usable = usable_records(f);
+  auto hidden = hidden_by_agility(usable);
+  std::vector<TlsaRecord> out;
+  for (const auto& r : usable)
+    if (std::find(hidden.begin(), hidden.end(), r) == hidden.end()) out.push_back(r);
+  return out;
+}
+
+std::optional<std::int64_t> first_seen_of(const RolloverFacts& f, const TlsaRecord& r) {
+  for (const auto& p : f.published)
+    if (p.record == r) return p.first_seen;
+  return std::nullopt;
+}
+
+// Does this record authenticate this key under its own usage rules? DANE-EE
+// (§3.1.1): the key or leaf, nothing else. DANE-TA (§3.1.2, §3.2.2): an issuer
+// in the chain, the leaf naming the host, and every certificate in its dates.
+bool record_covers(const TlsaRecord& r, const LocalKey& k, const std::string& host, std::int64_t now) {
+  if (!usable_for_smtp(r)) return false;
+  if (r.usage == usage::dane_ee) {
+    if (r.selector == selector::spki) return tlsa_digest(r.mtype, k.spki_der) == r.data;
+    return !k.chain.empty() && tlsa_association(k.chain[0], r.selector, r.mtype) == r.data;
+  }
+  if (k.chain.size() < 2) return false;
+  bool anchored = false;
+  for (std::size_t d = 1; d < k.chain.size(); ++d)
+    if (tlsa_association(k.chain[d], r.selector, r.mtype) == r.data) anchored = true;
+  if (!anchored || !leaf_names_host(k.chain[0], host)) return false;
+  return std::all_of(k.chain.begin(), k.chain.end(),
+                     [&](const CertInfo& c) { return c.not_before <= now && now <= c.not_after; });
+}
+
+std::vector<ServedChain> served_chains(const RolloverFacts& f) {
+  std::vector<ServedChain> out;
+  for (const auto& p : f.served)
+    if (!p.chain.empty()) out.push_back({p.address, p.chain});
+  return out;
+}
+
+// The record to publish for a new key: DANE-EE SPKI with SHA2-256, unless a
+// SHA2-512 DANE-EE SPKI record is present, which would hide it (RFC 7671 §9).
+TlsaRecord record_for_next(const RolloverFacts& f, const LocalKey& key) {
+  TlsaRecord r = ee_record_for(key);
+  for (const auto& u : usable_records(f))
+    if (u.usage == usage::dane_ee && u.selector == selector::spki && u.mtype == mtype::sha512) {
+      r.mtype = mtype::sha512;
+      r.data = tlsa_digest(mtype::sha512, key.spki_der);
+    }
+  return r;
+}
+
+bool serves_key(const ProbeResult& p, const LocalKey& k) {
+  return !p.chain.empty() && p.chain[0].spki_der == k.spki_der;
+}
+
+}  // namespace
+
+TlsaRecord ee_record_for(const LocalKey& key) {
+  return TlsaRecord{usage::dane_ee, selector::spki, mtype::sha256, tlsa_digest(mtype::sha256, key.spki_der)};
+}
+
+RolloverStatus rollover_status(const RolloverFacts& f) {
+  RolloverStatus s;
+  std::vector<TlsaRecord> all;
+  for (const auto& p : f.published) all.push_back(p.record);
+  auto findings = analyze_records(all, served_chains(f));
+  auto effective = effective_records(f);
+  for (std::size_t i = 0; i < f.published.size(); ++i) {
+    RecordRole role;
+    role.record = f.published[i].record;
+    role.first_seen = f.published[i].first_seen;
+    auto why = unusable_reason(role.record);
+    role.usable = !why;
+    role.unusable_reason = why.value_or("");
+    role.live = findings[i].status == "matched" || (!findings[i].matches.empty() && role.usable);
+    role.current = f.current && record_covers(role.record, *f.current, f.host, f.now);
+    role.next = f.next && record_covers(role.record, *f.next, f.host, f.now);
+    if (!role.usable) role.state = "unusable";
+    else if (findings[i].status == "hidden") role.state = "hidden";
+    else if (role.live) role.state = "live";
+    else if (role.next) role.state = "next";
+    else if (role.current) role.state = "current";
+    else role.state = "stale";
+    if (findings[i].status == "hidden")
+      s.findings.push_back(fmt::format("{} is ignored by senders: a SHA2-512 record with the same usage and selector "
+                                       "is present (RFC 7671 §9)",
+                                       to_presentation(role.record)));
+    if (role.state == "stale")
+      s.findings.push_back(fmt::format("{} matches nothing served or held: stale, withdraw it",
+                                       to_presentation(role.record)));
+    s.records.push_back(role);
+  }
+  for (const auto& p : f.served) {
+    if (p.outcome == Outcome::verified) {
+      s.addresses_ok.push_back(p.address);
+    } else {
+      s.addresses_failing.push_back(p.address);
+      s.findings.push_back(fmt::format("{} does not authenticate with the published records: {} ({})", p.address,
+                                       to_string(p.outcome), p.detail));
+    }
+  }
+  if (f.tlsa_security != Security::secure || f.tlsa_kind != AnswerKind::data) {
+    s.findings.push_back(fmt::format("the TLSA RRset at {} is {} {}{}", f.owner, to_string(f.tlsa_security),
+                                     to_string(f.tlsa_kind), f.tlsa_detail.empty() ? "" : " (" + f.tlsa_detail + ")"));
+    s.ok = false;
+  }
+  if (f.next) {
+    s.next_covered = std::any_of(effective.begin(), effective.end(),
+                                 [&](const TlsaRecord& r) { return record_covers(r, *f.next, f.host, f.now); });
+    if (!s.next_covered) {
+      s.missing_for_next = record_for_next(f, *f.next);
+      s.findings.push_back(fmt::format("no published record matches the next key ({}): publish {}", f.next->source,
+                                       to_presentation(*s.missing_for_next)));
+    }
+  }
+  if (!s.addresses_failing.empty() || f.served.empty()) s.ok = false;
+  return s;
+}
+
+RolloverPlan plan_rollover(const RolloverFacts& f) {
+  RolloverPlan plan;
+  plan.wait_seconds = wait_of(f);
+  auto status = rollover_status(f);
+  const LocalKey& next = *f.next;
+
+  // Step 1: publish records for the next key beside the current ones.
+  RolloverStep publish{1, "Publish the TLSA record for the next key", {}, f.now, status.next_covered, {}, {}};
+  std::optional<std::int64_t> visible_since;
+  if (status.next_covered) {
+    for (const auto& r : effective_records(f)) {
+      if (!record_covers(r, next, f.host, f.now)) continue;
+      auto seen = first_seen_of(f, r).value_or(f.now);
+      visible_since = visible_since ? std::min(*visible_since, seen) : seen;
+    }
+    publish.detail = fmt::format("Already published; first seen {}.", iso8601(*visible_since));
+  } else {
+    publish.add.push_back(*status.missing_for_next);
+    publish.detail = fmt::format("Add {} to {} next to the current records; keep the current ones.",
+                                 to_presentation(*status.missing_for_next), f.owner);
+  }
+  std::int64_t deploy_at = (visible_since ? *visible_since : f.now) + plan.wait_seconds;
+
+  // Step 2: wait until no sender can hold an RRset without the new record.
+  RolloverStep wait{2, "Wait for caches to expire", {}, deploy_at, f.now >= deploy_at && status.next_covered, {}, {}};
+  wait.detail = fmt::format(
+      "At least TLSA TTL {} s + negative-cache TTL {} s + margin {} s = {} s after the new record was first "
+      "published{}.",
+      f.tlsa_ttl, f.negative_ttl, f.margin, plan.wait_seconds,
+      visible_since ? fmt::format(" (until {})", iso8601(deploy_at)) : "");
+
+  // Step 3: deploy the new certificate on every address.
+  bool all_serve_next = !f.served.empty() && std::all_of(f.served.begin(), f.served.end(),
+                                                          [&](const ProbeResult& p) { return serves_key(p, next); });
+  RolloverStep deploy{3, "Deploy the new certificate on every address", {}, deploy_at, all_serve_next, {}, {}};
+  deploy.detail = fmt::format("Install the certificate for {} on every address of {} ({}); `danekit rollover "
+                              "precheck --cert NEW` confirms it is safe first.",
+                              next.source, f.host, f.served.size());
+
+  // Step 4: verify every address.
+  bool all_verified = all_serve_next && std::all_of(f.served.begin(), f.served.end(), [](const ProbeResult& p) {
+                        return p.outcome == Outcome::verified;
+                      });
+  RolloverStep verify{4, "Verify every address", "Run `danekit check` (or `danekit rollover status`): every address "
+                                                 "must authenticate with the new key.",
+                      0, all_verified, {}, {}};
+
+  // Step 5: withdraw the records that only match the old key.
+  RolloverStep withdraw{5, "Withdraw the old records", {}, 0, false, {}, {}};
+  for (const auto& role : status.records) {
+    bool old = role.current || (!f.current && role.live && !role.next);
+    if (role.usable && old && !role.next) withdraw.remove.push_back(role.record);
+  }
+  withdraw.done = withdraw.remove.empty() && all_verified;
+  withdraw.detail = withdraw.remove.empty()
+                        ? std::string("Nothing left that matches only the old key.")
+                        : fmt::format("Remove {} record(s) once every address serves the new key; no wait is needed "
+                                      "for removal.",
+                                      withdraw.remove.size());
+  plan.steps = {publish, wait, deploy, verify, withdraw};
+
+  bool has_issuer_record = std::any_of(status.records.begin(), status.records.end(), [](const RecordRole& r) {
+    return r.usable && r.record.usage == usage::dane_ta && (r.live || r.current || r.next);
+  });
+  if (has_issuer_record) {
+    plan.steady_state = "3 1 1 + 2 1 1 issuer";
+    plan.why =
+        "Your RRset already pins the issuing CA: a renewal from the same intermediate works at once, but it breaks "
+        "when the CA changes intermediates, and the certificate must name the MX host. Keep a 3 1 1 for the current "
+        "key beside it.";
+  } else {
+    plan.steady_state = "3 1 1 current + 3 1 1 next";
+    plan.why =
+        "Pinning your own keys does not depend on the CA's intermediates (which CAs rotate) or on names and dates "
+        "(DANE-EE checks neither). Generate the next key ahead of time (danekit rollover next-key), keep its record "
+        "published, and renew with that key.";
+  }
+  return plan;
+}
+
+PrecheckResult precheck_certificate(const RolloverFacts& f, const LocalKey& candidate) {
+  PrecheckResult out;
+  if (f.tlsa_security != Security::secure || f.tlsa_kind != AnswerKind::data) {
+    out.reason = fmt::format("the TLSA RRset at {} is {} {}: cannot tell what senders will accept", f.owner,
+                             to_string(f.tlsa_security), to_string(f.tlsa_kind));
+    return out;
+  }
+  for (const auto& r : effective_records(f))
+    if (record_covers(r, candidate, f.host, f.now)) out.matching.push_back(r);
+  if (out.matching.empty()) {
+    bool hidden = false;
+    for (const auto& r : usable_records(f))
+      if (record_covers(r, candidate, f.host, f.now)) hidden = true;
+    out.reason = hidden ? fmt::format("a record for {} is published but hidden by a SHA2-512 record (RFC 7671 §9); "
+                                      "senders would reject it",
+                                      candidate.source)
+                        : fmt::format("no published TLSA record at {} matches {}; publish {} and wait {} s first",
+                                      f.owner, candidate.source, to_presentation(record_for_next(f, candidate)),
+                                      wait_of(f));
+    return out;
+  }
+  std::int64_t from = INT64_MAX;
+  for (const auto& r : out.matching) from = std::min(from, first_seen_of(f, r).value_or(f.now) + wait_of(f));
+  out.safe_from = from;
+  if (f.now >= from) {
+    out.safe = true;
+    out.reason = fmt::format("{} matches {} published since before every cache could have expired",
+                             candidate.source, to_presentation(out.matching.front()));
+  } else {
+    out.reason = fmt::format("the record matching {} is too new: senders may still cache the old RRset until {} "
+                             "({} s from now)",
+                             candidate.source, iso8601(from), from - f.now);
+  }
+  return out;
+}
+
+}  // namespace danekit

@@ -34,6 +34,7 @@ std::string_view to_string(AnswerKind k);
 namespace rrtype {
 inline constexpr std::uint16_t A = 1;
 inline constexpr std::uint16_t CNAME = 5;
+inline constexpr std::uint16_t SOA = 6;
 inline constexpr std::uint16_t MX = 15;
 inline constexpr std::uint16_t AAAA = 28;
 inline constexpr std::uint16_t TLSA = 52;
@@ -50,6 +51,8 @@ struct Answer {
   std::vector<std::string> cname_targets;  // qname -> [0] -> [1] ...; empty if none
   std::uint32_t ttl = 0;
   std::string detail;  // why bogus, or what failed
+  std::string soa_zone;            // zone of the SOA in the reply (authority or answer), if any
+  std::uint32_t negative_ttl = 0;  // min(SOA TTL, SOA MINIMUM) of that SOA (RFC 2308 §5)
   std::vector<std::vector<std::uint8_t>> rdata;
 
   // The name the answer finally refers to, after CNAME expansion.

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <tl/expected.hpp>
+
 #include "danekit/cert.h"
 #include "danekit/dns.h"
 #include "danekit/match.h"
@@ -110,6 +112,28 @@ struct PrecheckResult {
 // candidate (usage rules, digest agility, DANE-TA names and dates) and every such
 // record has been visible for at least TTL + negative TTL + margin.
 PrecheckResult precheck_certificate(const RolloverFacts& f, const LocalKey& candidate);
+
+struct RolloverOptions {
+  ResolverConfig resolver;
+  std::string host;  // the MX host
+  std::uint16_t port = 25;
+  std::optional<LocalKey> current;
+  std::optional<LocalKey> next;
+  std::int64_t margin = 60;
+  std::string state_file;  // empty: default_state_path()
+  std::chrono::milliseconds timeout{20000};
+  std::int64_t now = 0;  // 0: the real clock
+};
+
+// Looks up the TLSA RRset (validated) and the zone's SOA, probes every address
+// with the published usable records, and records first-seen times in the state
+// file. Errors: set-up problems only (resolver, state file); DNS outcomes are
+// facts in the result.
+tl::expected<RolloverFacts, std::string> gather_rollover_facts(const RolloverOptions& options);
+
+// The MX hosts of a domain in preference order (the domain itself with no MX).
+tl::expected<std::vector<std::string>, std::string> lookup_mx_hosts(const std::string& domain,
+                                                                    const ResolverConfig& resolver);
 
 // The record a key calls for: usage 3 (DANE-EE), selector 1, SHA2-256.
 TlsaRecord ee_record_for(const LocalKey& key);

@@ -28,6 +28,7 @@ std::string rrtype_name(std::uint16_t type) {
   switch (type) {
     case rrtype::A: return "A";
     case rrtype::CNAME: return "CNAME";
+    case rrtype::SOA: return "SOA";
     case rrtype::MX: return "MX";
     case rrtype::AAAA: return "AAAA";
     case rrtype::TLSA: return "TLSA";

@@ -113,12 +113,34 @@ std::vector<std::string> cname_chain(const ub_result* res, const std::string& qn
   return chain;
 }
 
+// The SOA that came with the reply: the zone and its negative-caching TTL.
+void soa_of(const ub_result* res, Answer& a) {
+  if (!res->answer_packet || res->answer_len <= 0) return;
+  ldns_pkt* pkt = nullptr;
+  if (ldns_wire2pkt(&pkt, static_cast<const uint8_t*>(res->answer_packet), static_cast<size_t>(res->answer_len)) !=
+      LDNS_STATUS_OK)
+    return;
+  for (ldns_rr_list* list : {ldns_pkt_answer(pkt), ldns_pkt_authority(pkt)}) {
+    for (size_t i = 0; list && i < ldns_rr_list_rr_count(list); ++i) {
+      ldns_rr* rr = ldns_rr_list_rr(list, i);
+      if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA || ldns_rr_rd_count(rr) < 7) continue;
+      a.soa_zone = rdf_name(ldns_rr_owner(rr));
+      std::uint32_t minimum = ldns_rdf2native_int32(ldns_rr_rdf(rr, 6));
+      a.negative_ttl = std::min(ldns_rr_ttl(rr), minimum);
+      ldns_pkt_free(pkt);
+      return;
+    }
+  }
+  ldns_pkt_free(pkt);
+}
+
 Answer classify(const ub_result* res, const std::string& qname, std::uint16_t qtype) {
   Answer a;
   a.qname = qname;
   a.qtype = qtype;
   a.ttl = static_cast<std::uint32_t>(res->ttl > 0 ? res->ttl : 0);
   a.cname_targets = cname_chain(res, qname);
+  soa_of(res, a);
   // libunbound may return a bogus answer with NOERROR and data present: only
   // the bogus flag tells (lab-notes trap 3).
   if (res->bogus) {

@@ -24,12 +24,19 @@ ROOT_NS = "ns.root-lab."
 ROOT_IP = "127.53.0.1"   # NSD: root zone
 TLD_IP = "127.53.0.2"    # NSD: example. and net.
 MAIL_IP = "127.53.0.3"   # NSD: all mail-domain zones
+KNOT_IP = "127.53.0.4"   # Knot DNS: roll.example (dynamic updates, online signing)
 LAME_IP = "127.53.0.99"  # nothing listens here
 RESOLVER_IP = "127.0.0.1"  # unbound (validating, lab trust anchor only)
 ORACLE_V4 = "127.0.0.9"    # oracle Postfix (sender) inet_interfaces
 ORACLE_V6 = "fd25::ff"
 SMTP_V4 = "127.25.0.%d"
 SMTP_V6 = "fd25::%x"
+
+# roll.example (Knot, dynamic): short TTLs so that a TLSA rollover waits seconds
+ROLL_ZONE = "roll.example."
+ROLL_TTL = 2            # every record in the zone, SOA TTL and SOA minimum (negative TTL)
+ROLL_DNSKEY_TTL = 2
+ROLL_TSIG = "roll-key."
 
 # Algorithms used for the mail zones, cycled (8 = RSASHA256 2048 bits, only a few).
 ALG_CYCLE = [13, 15, 14, 13, 15, 8]
@@ -170,8 +177,12 @@ class Zone:
         self.lame = False
         self.ns_ip = MAIL_IP
         self.ds = []
+        self.ttl = TTL              # default TTL of its records and of its SOA
+        self.neg_ttl = 300          # SOA minimum
 
-    def add(self, owner, rtype, rdata, ttl=TTL):
+    def add(self, owner, rtype, rdata, ttl=None):
+        if ttl is None:
+            ttl = self.ttl
         self.rrs.append("%s\t%d\tIN\t%s\t%s" % (owner, ttl, rtype, rdata))
 
 
@@ -190,6 +201,7 @@ class Lab:
         self.all_v4 = []
         self.all_v6 = []
         self.unlistened = []
+        self.roll = None      # manifest "rollover" object (dynamic zone on Knot)
 
     # addresses
     def v4(self):
@@ -238,10 +250,12 @@ class Lab:
         ch = p.chain(name, parts)
         return dict(key=key, cert=cert, chain=ch)
 
-    def listen(self, addr, name, leaf, starttls=True, hostname=None):
+    def listen(self, addr, name, leaf, starttls=True, hostname=None, served=None):
+        """served: path of a key+chain file (smtpd_tls_chain_files format) that the
+        listener reads instead of leaf's files; tests/lab/swap-cert replaces it."""
         self.listeners.append(dict(addr=addr, name=name, key=leaf["key"],
                                    chain=leaf["chain"], starttls=starttls,
-                                   hostname=hostname or name))
+                                   hostname=hostname or name, served=served))
 
     def tlsa(self, usage, selector, mtype, cert=None, key=None):
         data = self.pki.der(cert) if selector == 0 else self.pki.spki(key)
@@ -565,6 +579,43 @@ def build(lab):
     L.domain("nonexistent.example", "no such name: secure NXDOMAIN from example.",
              "no-mail", "undeliverable", [], zone="example")
 
+    # --- dynamic zone for `danekit rollover` (keep last: adding it shifted no address)
+    # Served by Knot on KNOT_IP with online signing; TSIG-signed RFC 2136 updates.
+    z = L.zone(ROLL_ZONE, mode="knot", alg=13)
+    z.ns_ip = KNOT_IP
+    z.ttl = z.neg_ttl = ROLL_TTL
+    host = "mx.roll.example"
+    a = L.v4()
+    ka = L.leaf("roll-a", [host])
+    kb = L.leaf("roll-b", [host])
+    served = L.pki.p(host + ".served.chain")
+    write_served(served, ka["key"], ka["chain"])
+    z.add(ROLL_ZONE, "MX", "10 %s." % host)
+    z.add(host + ".", "A", a)
+    z.add("_25._tcp.%s." % host, "TLSA", L.tlsa(3, 1, 1, ka["cert"], ka["key"]))
+    L.listen(a, host, ka, served=served)
+    L.domain("roll.example", "dynamic zone on Knot (TSIG updates, online signing, TTL %d): "
+             "3 1 1 of key A, which the server serves until swap-cert" % ROLL_TTL,
+             "valid", "authenticated", [mxe(host, "authenticated", [(a, "verified")])])
+    L.roll = dict(zone=ROLL_ZONE.rstrip("."), server=KNOT_IP, port=53,
+                  tsig=os.path.join(L.d, "roll.tsig"),
+                  tsig_knot=os.path.join(L.d, "roll.tsig.knot"),
+                  tsig_name=ROLL_TSIG, tsig_algorithm="hmac-sha256",
+                  host=host, address=a, served=served, ttl=ROLL_TTL,
+                  key_a=ka["key"], chain_a=ka["chain"], cert_a=ka["cert"],
+                  key_b=kb["key"], chain_b=kb["chain"], cert_b=kb["cert"])
+
+
+def write_served(path, key, chain):
+    """key + chain in one file (smtpd_tls_chain_files format), replaced atomically."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as out:
+        for p in (key, chain):
+            with open(p) as f:
+                out.write(f.read())
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
 
 # --------------------------------------------------------------------------- signing
 
@@ -623,9 +674,9 @@ def apply_edits(path, edits):
 
 
 def soa(z, serial):
-    z.rrs.insert(0, "%s\t%d\tIN\tSOA\tns.%s hostmaster.%s %d 3600 900 604800 300" % (
-        z.name, TTL, z.name if z.name != "." else "root-lab.",
-        z.name if z.name != "." else "root-lab.", serial))
+    z.rrs.insert(0, "%s\t%d\tIN\tSOA\tns.%s hostmaster.%s %d 3600 900 604800 %d" % (
+        z.name, z.ttl, z.name if z.name != "." else "root-lab.",
+        z.name if z.name != "." else "root-lab.", serial, z.neg_ttl))
 
 
 def generate_dns(lab):
@@ -669,6 +720,10 @@ def generate_dns(lab):
             f.write("\n".join(z.rrs) + "\n")
         if z.mode == "unsigned":
             files[z.name] = zf
+        elif z.mode == "knot":
+            # Knot signs it online; the keys are made now so the DS is in the parent
+            files[z.name] = zf
+            generate_knot(lab, z, zf)
         else:
             sf = zf + ".signed"
             sign_zone(lab, z, zf, sf, keydir, now)
@@ -699,7 +754,7 @@ def generate_dns(lab):
     # NSD instances
     groups = {"root": (ROOT_IP, ["."]),
               "tld": (TLD_IP, ["example.", "net."]),
-              "mail": (MAIL_IP, [z.name for z in mail if not z.lame])}
+              "mail": (MAIL_IP, [z.name for z in mail if not z.lame and z.mode != "knot"])}
     for inst, (ip, names) in groups.items():
         nd = os.path.join(lab.d, "nsd", inst)
         os.makedirs(nd, exist_ok=True)
@@ -726,6 +781,105 @@ remote-control:
 """.format(ip=ip, nd=nd))
             for n in names:
                 f.write('zone:\n    name: "%s"\n    zonefile: "%s"\n' % (n, files[n]))
+
+
+# --------------------------------------------------------------------------- Knot
+
+def generate_knot(lab, z, zonefile):
+    """Knot DNS instance for the dynamic zone z: config, TSIG key, KASP db with a
+    fixed KSK + ZSK (algorithm 13, manual policy: no automatic rollovers).  Sets z.ds.
+    Everything Knot writes (pid, socket, KASP/journal/timer db, log) is in DIR/knot."""
+    kd = os.path.join(lab.d, "knot")
+    os.makedirs(kd, exist_ok=True)
+    os.chmod(kd, 0o700)
+    secret = base64.b64encode(secrets.token_bytes(32)).decode()
+    for name, text in (("roll.tsig", 'key "%s" {\n\talgorithm hmac-sha256;\n\tsecret "%s";\n};\n'
+                        % (ROLL_TSIG, secret)),
+                       ("roll.tsig.knot", "hmac-sha256:%s:%s\n" % (ROLL_TSIG, secret))):
+        path = os.path.join(lab.d, name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, 0o600)
+    conf = os.path.join(kd, "knot.conf")
+    with open(conf, "w") as f:
+        f.write("""# danekit lab: Knot DNS for {zone} (dynamic updates + online signing)
+server:
+    identity: ""
+    version: ""
+    user: root:root
+    rundir: "{kd}"
+    pidfile: "{kd}/knot.pid"
+    listen: {ip}@53
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+
+database:
+    storage: "{kd}"
+    kasp-db: "{kd}/kasp"
+    journal-db: "{kd}/journal"
+    timer-db: "{kd}/timers"
+    catalog-db: "{kd}/catalog"
+
+control:
+    listen: "{kd}/knot.sock"
+
+log:
+  - target: "{kd}/knot.log"
+    any: info
+
+key:
+  - id: {tsig}
+    algorithm: hmac-sha256
+    secret: {secret}
+
+acl:
+  - id: roll-update
+    address: 127.0.0.0/8
+    key: {tsig}
+    action: update
+
+policy:
+  - id: roll
+    algorithm: ecdsap256sha256
+    manual: on
+    nsec3: off
+    dnskey-ttl: {dnskey_ttl}
+    zone-max-ttl: {ttl}
+    rrsig-lifetime: 30d
+    rrsig-refresh: 7d
+    cds-cdnskey-publish: none
+
+template:
+  - id: default
+    storage: "{kd}"
+    semantic-checks: on
+    zonefile-sync: -1
+    zonefile-load: whole
+    journal-content: changes
+    serial-policy: increment
+
+zone:
+  - domain: {zone}
+    file: "{zonefile}"
+    dnssec-signing: on
+    dnssec-policy: roll
+    acl: roll-update
+""".format(zone=z.name, kd=kd, ip=z.ns_ip, tsig=ROLL_TSIG, secret=secret,
+           dnskey_ttl=ROLL_DNSKEY_TTL, ttl=z.ttl, zonefile=zonefile))
+    os.chmod(conf, 0o600)   # holds the TSIG secret
+    run(["knotc", "-c", conf, "conf-check"])
+    km = ["keymgr", "-c", conf, z.name]
+    run(km + ["generate", "algorithm=13", "ksk=yes", "zsk=no"])
+    run(km + ["generate", "algorithm=13", "ksk=no", "zsk=yes"])
+    ds = []
+    for line in run(km + ["ds"]).stdout.decode().splitlines():
+        f = line.split()
+        if len(f) == 6 and f[1] == "DS" and f[4] == "2":   # SHA-256 only, like ldns
+            ds.append("%s\tIN\tDS\t%s" % (f[0], " ".join(f[2:])))   # like ldns .ds
+    if not ds:
+        raise SystemExit("labgen: keymgr printed no DS for %s" % z.name)
+    z.ds = ds
 
 
 # --------------------------------------------------------------------------- daemons
@@ -846,7 +1000,10 @@ def generate_postfix(lab):
         lines.append("  -o myhostname=%s" % l["hostname"])
         if l["starttls"]:
             lines.append("  -o smtpd_tls_security_level=may")
-            lines.append("  -o smtpd_tls_chain_files=%s,%s" % (l["key"], l["chain"]))
+            if l["served"]:
+                lines.append("  -o smtpd_tls_chain_files=%s" % l["served"])
+            else:
+                lines.append("  -o smtpd_tls_chain_files=%s,%s" % (l["key"], l["chain"]))
         else:
             lines.append("  -o smtpd_tls_security_level=none")
     first = lab.listeners[0]
@@ -923,7 +1080,7 @@ def write_manifest(lab):
              trust_anchor=os.path.join(lab.d, "root.key"),
              root_hints=os.path.join(lab.d, "root.hints"),
              resolver=RESOLVER_IP,
-             nameservers=dict(root=ROOT_IP, tld=TLD_IP, mail=MAIL_IP),
+             nameservers=dict(root=ROOT_IP, tld=TLD_IP, mail=MAIL_IP, dynamic=KNOT_IP),
              oracle_delivery_map={  # how oracle_expect is derived from delivery
                  "authenticated": "status sent, tls Verified (or Trusted when the MX RRset is insecure)",
                  "encrypted": "status sent, tls Untrusted or Anonymous",
@@ -931,15 +1088,22 @@ def write_manifest(lab):
                  "deferred": "status deferred",
                  "undeliverable": "status bounced"},
              listeners=[dict(address=l["addr"], name=l["name"], starttls=l["starttls"],
-                             key=l["key"], chain=l["chain"]) for l in lab.listeners],
+                             key=l["key"], chain=l["chain"],
+                             **({"served": l["served"]} if l["served"] else {}))
+                        for l in lab.listeners],
              unlistened=lab.unlistened,
              zones=sorted([dict(zone=".", parent=None, signing="nsec", algorithm=8,
                                 ds_mismatch=False, nameserver=ROOT_IP)] +
-                          [dict(zone=z.name, parent=z.parent, signing=z.mode,
+                          [dict(zone=z.name, parent=z.parent,
+                                signing="nsec" if z.mode == "knot" else z.mode,
                                 algorithm=z.alg, ds_mismatch=z.ds_mismatch,
-                                nameserver=z.ns_ip) for z in lab.zones.values()],
+                                nameserver=z.ns_ip,
+                                **({"signer": "knot", "dynamic": True, "ttl": z.ttl}
+                                   if z.mode == "knot" else {}))
+                           for z in lab.zones.values()],
                           key=lambda x: x["zone"]),
-             domains=lab.domains)
+             domains=lab.domains,
+             rollover=lab.roll)
     with open(os.path.join(lab.d, "manifest.json"), "w") as f:
         json.dump(m, f, indent=2)
         f.write("\n")
@@ -954,7 +1118,7 @@ def generate(d):
     generate_postfix(lab)
     write_manifest(lab)
     with open(os.path.join(lab.d, "addresses"), "w") as f:
-        for a in ["127.53.0.1", "127.53.0.2", "127.53.0.3", ORACLE_V4] + lab.all_v4:
+        for a in [ROOT_IP, TLD_IP, MAIL_IP, KNOT_IP, ORACLE_V4] + lab.all_v4:
             f.write("%s/32\n" % a)
         for a in [ORACLE_V6] + lab.all_v6:
             f.write("%s/128\n" % a)

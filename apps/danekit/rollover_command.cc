@@ -1,0 +1,359 @@
+// danekit rollover status | plan | precheck | next-key
+#include <fmt/format.h>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "danekit/local_key.h"
+#include "danekit/nsupdate.h"
+#include "danekit/report.h"
+#include "danekit/rollover.h"
+
+namespace danekit::cli {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+std::string when(std::int64_t t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+struct Args {
+  std::string host, domain, current_cert, current_key, next_key, next_cert, next_csr, cert, state, nsupdate, tsig;
+  std::string format = "text", out;
+  ResolverFlags resolver;
+  int port = 25, rsa = 0;
+  long margin = 60, ttl = 0;
+  double timeout = 20;
+};
+
+tl::expected<std::vector<std::string>, std::string> hosts_of(const Args& a, const ResolverConfig& rc) {
+  if (!a.host.empty() && !a.domain.empty()) return tl::unexpected(std::string("give --host or --domain, not both"));
+  if (!a.host.empty()) {
+    auto h = normalize_domain(a.host);
+    if (!h) return tl::unexpected("--host: " + h.error());
+    return std::vector<std::string>{*h};
+  }
+  if (a.domain.empty()) return tl::unexpected(std::string("give --host MXHOST or --domain DOMAIN"));
+  auto d = normalize_domain(a.domain);
+  if (!d) return tl::unexpected("--domain: " + d.error());
+  return lookup_mx_hosts(*d, rc);
+}
+
+ResolverConfig resolver_of(const Args& a) {
+  return {a.resolver.trust_anchor, a.resolver.root_hints, a.resolver.forwarder};
+}
+
+// Loads --current-* and --next-*; at most one of each kind.
+tl::expected<void, std::string> load_keys(const Args& a, RolloverOptions& o) {
+  auto one = [](std::vector<std::pair<std::string, KeySource>> choices, const char* what,
+                std::optional<LocalKey>& into) -> tl::expected<void, std::string> {
+    int given = 0;
+    for (const auto& [path, kind] : choices) {
+      if (path.empty()) continue;
+      if (++given > 1) return tl::unexpected(fmt::format("give only one {} key, certificate or CSR", what));
+      auto k = load_local_key(path, kind);
+      if (!k) return tl::unexpected(k.error());
+      into = *k;
+    }
+    return {};
+  };
+  if (auto r = one({{a.current_cert, KeySource::cert}, {a.current_key, KeySource::key}}, "current", o.current); !r)
+    return r;
+  return one({{a.next_key, KeySource::key}, {a.next_cert, KeySource::cert}, {a.next_csr, KeySource::csr}}, "next",
+             o.next);
+}
+
+RolloverOptions options_of(const Args& a, const std::string& host) {
+  RolloverOptions o;
+  o.resolver = resolver_of(a);
+  o.host = host;
+  o.port = static_cast<std::uint16_t>(a.port);
+  o.margin = a.margin;
+  o.state_file = a.state;
+  o.timeout = std::chrono::milliseconds(static_cast<long>(a.timeout * 1000));
+  return o;
+}
+
+int validate(const Args& a) {
+  if (a.port < 1 || a.port > 65535) return usage_error("--port must be between 1 and 65535");
+  if (a.margin < 0 || a.margin > 86400 * 30) return usage_error("--margin must be between 0 and 2592000 seconds");
+  if (!(a.timeout >= 1 && a.timeout <= 600)) return usage_error("--timeout must be between 1 and 600 seconds");
+  if (a.ttl < 0 || a.ttl > 86400 * 7) return usage_error("--ttl must be between 0 and 604800");
+  if (a.format != "text" && a.format != "json" && a.format != "nsupdate" && a.format != "zone")
+    return usage_error("--format must be text, json, nsupdate or zone");
+  if (!a.nsupdate.empty() && a.tsig.empty()) return usage_error("--nsupdate needs --tsig FILE");
+  return 0;
+}
+
+// Sends or prints the changes; returns an exit status.
+int publish(const Args& a, const RolloverFacts& f, const TlsaUpdate& u) {
+  if (u.add.empty() && u.remove.empty()) return 0;
+  if (a.format == "nsupdate") {
+    fmt::print("{}", format_nsupdate(u, a.nsupdate));
+    return 0;
+  }
+  if (a.format == "zone") {
+    fmt::print("{}", format_zone_change(u));
+    return 0;
+  }
+  if (a.nsupdate.empty()) return 0;
+  auto key = read_tsig_file(a.tsig);
+  if (!key) return usage_error(key.error());
+  if (u.zone.empty()) return usage_error(fmt::format("cannot tell which zone holds {}", f.owner));
+  auto sent = send_tlsa_update(a.nsupdate, u, *key);
+  if (!sent) {
+    fmt::print(stderr, "danekit: {}\n", sent.error());
+    return exit_status::undetermined;
+  }
+  fmt::print("sent to {}: {} added, {} removed at {}\n", a.nsupdate, u.add.size(), u.remove.size(), f.owner);
+  return 0;
+}
+
+TlsaUpdate update_for(const Args& a, const RolloverFacts& f) {
+  TlsaUpdate u;
+  u.zone = f.zone;
+  u.owner = f.owner;
+  u.ttl = a.ttl ? static_cast<std::uint32_t>(a.ttl) : (f.tlsa_ttl ? f.tlsa_ttl : 3600);
+  return u;
+}
+
+int run_status(const Args& a) {
+  if (int v = validate(a)) return v;
+  auto hosts = hosts_of(a, resolver_of(a));
+  if (!hosts) return usage_error(hosts.error());
+  int status = 0;
+  json all = json::array();
+  for (const auto& host : *hosts) {
+    auto o = options_of(a, host);
+    if (auto k = load_keys(a, o); !k) return usage_error(k.error());
+    auto f = gather_rollover_facts(o);
+    if (!f) return usage_error(f.error());
+    auto s = rollover_status(*f);
+    bool undetermined = f->tlsa_security == Security::indeterminate || f->served.empty();
+    int host_status = s.ok && (!f->next || s.next_covered) ? 0 : undetermined ? exit_status::undetermined : 1;
+    status = std::max(status, host_status == 3 ? 3 : host_status);
+    if (a.format == "json") {
+      json recs = json::array();
+      for (const auto& r : s.records)
+        recs.push_back({{"record", to_presentation(r.record)},
+                        {"state", r.state},
+                        {"live", r.live},
+                        {"current", r.current},
+                        {"next", r.next},
+                        {"first_seen", r.first_seen ? json(when(*r.first_seen)) : json()},
+                        {"unusable_reason", r.usable ? json() : json(r.unusable_reason)}});
+      json served = json::array();
+      for (const auto& p : f->served)
+        served.push_back({{"address", p.address},
+                          {"outcome", to_string(p.outcome)},
+                          {"spki_sha256", p.chain.empty() ? json() : json(p.chain[0].spki_sha256)}});
+      all.push_back({{"host", host},
+                     {"owner", f->owner},
+                     {"security", to_string(f->tlsa_security)},
+                     {"ttl", f->tlsa_ttl},
+                     {"negative_ttl", f->negative_ttl},
+                     {"records", recs},
+                     {"served", served},
+                     {"next_covered", f->next ? json(s.next_covered) : json()},
+                     {"missing_for_next", s.missing_for_next ? json(to_presentation(*s.missing_for_next)) : json()},
+                     {"findings", s.findings},
+                     {"ok", s.ok}});
+      continue;
+    }
+    fmt::print("{}  TLSA {} {}, TTL {} s, negative TTL {} s\n", f->owner, to_string(f->tlsa_security),
+               to_string(f->tlsa_kind), f->tlsa_ttl, f->negative_ttl);
+    for (const auto& r : s.records)
+      fmt::print("  {:8} {}{}\n", r.state, to_presentation(r.record),
+                 r.first_seen ? fmt::format("  (first seen {})", when(*r.first_seen)) : "");
+    for (const auto& p : f->served)
+      fmt::print("  {} serves {}: {}\n", p.address, p.chain.empty() ? "(no certificate)" : p.chain[0].spki_sha256,
+                 to_string(p.outcome));
+    if (f->current) fmt::print("  current: {}\n", f->current->source);
+    if (f->next) fmt::print("  next: {} ({})\n", f->next->source, s.next_covered ? "published" : "NOT published");
+    for (const auto& x : s.findings) fmt::print("  ! {}\n", x);
+  }
+  if (a.format == "json") fmt::print("{}\n", all.size() == 1 ? all[0].dump() : all.dump());
+  return status;
+}
+
+int run_plan(const Args& a) {
+  if (int v = validate(a)) return v;
+  if (a.next_key.empty() && a.next_cert.empty() && a.next_csr.empty())
+    return usage_error("plan needs --next-key, --next-cert or --next-csr");
+  auto hosts = hosts_of(a, resolver_of(a));
+  if (!hosts) return usage_error(hosts.error());
+  int status = 0;
+  for (const auto& host : *hosts) {
+    auto o = options_of(a, host);
+    if (auto k = load_keys(a, o); !k) return usage_error(k.error());
+    auto f = gather_rollover_facts(o);
+    if (!f) return usage_error(f.error());
+    if (f->tlsa_security != Security::secure && f->tlsa_kind == AnswerKind::data) {
+      fmt::print(stderr, "danekit: the TLSA RRset at {} is {}; fix DNSSEC before a rollover\n", f->owner,
+                 to_string(f->tlsa_security));
+      return 1;
+    }
+    auto plan = plan_rollover(*f);
+    // The changes that are due now: publish the next record, or - once every
+    // address serves the new key - withdraw the old ones.
+    auto u = update_for(a, *f);
+    u.add = plan.steps[0].add;
+    if (plan.steps[3].done) u.remove = plan.steps[4].remove;
+    if (a.format == "text" || a.format == "json") {
+      if (a.format == "json") {
+        json steps = json::array();
+        for (const auto& s : plan.steps) {
+          json add = json::array(), rem = json::array();
+          for (const auto& r : s.add) add.push_back(to_presentation(r));
+          for (const auto& r : s.remove) rem.push_back(to_presentation(r));
+          steps.push_back({{"step", s.number},
+                           {"title", s.title},
+                           {"detail", s.detail},
+                           {"earliest", s.earliest ? json(when(s.earliest)) : json()},
+                           {"done", s.done},
+                           {"add", add},
+                           {"remove", rem}});
+        }
+        fmt::print("{}\n", json{{"host", host},
+                                {"owner", f->owner},
+                                {"wait_seconds", plan.wait_seconds},
+                                {"steady_state", plan.steady_state},
+                                {"why", plan.why},
+                                {"steps", steps}}
+                               .dump());
+      } else {
+        fmt::print("Rollover plan for {} (wait {} s = TLSA TTL {} + negative TTL {} + margin {})\n", f->owner,
+                   plan.wait_seconds, f->tlsa_ttl, f->negative_ttl, f->margin);
+        for (const auto& s : plan.steps) {
+          fmt::print("  {}. [{}] {}{}\n", s.number, s.done ? "done" : "    ", s.title,
+                     s.earliest && !s.done ? fmt::format("  (not before {})", when(s.earliest)) : "");
+          fmt::print("       {}\n", s.detail);
+          for (const auto& r : s.add) fmt::print("       + {} {} IN TLSA {}\n", f->owner, u.ttl, to_presentation(r));
+          for (const auto& r : s.remove) fmt::print("       - {} IN TLSA {}\n", f->owner, to_presentation(r));
+        }
+        fmt::print("Recommended steady state: {}.\n  {}\n", plan.steady_state, plan.why);
+      }
+    }
+    if (int p = publish(a, *f, u)) status = std::max(status, p);
+  }
+  return status;
+}
+
+int run_precheck(const Args& a) {
+  if (int v = validate(a)) return v;
+  if (a.cert.empty()) return usage_error("precheck needs --cert NEW (the certificate about to be deployed)");
+  auto candidate = load_local_key(a.cert, KeySource::cert);
+  if (!candidate) return usage_error(candidate.error());
+  auto hosts = hosts_of(a, resolver_of(a));
+  if (!hosts) return usage_error(hosts.error());
+  int status = 0;
+  for (const auto& host : *hosts) {
+    auto f = gather_rollover_facts(options_of(a, host));
+    if (!f) return usage_error(f.error());
+    auto r = precheck_certificate(*f, *candidate);
+    if (r.safe) {
+      fmt::print("safe: {}: {}\n", host, r.reason);
+      continue;
+    }
+    fmt::print("UNSAFE: {}: {}{}\n", host, r.reason,
+               r.safe_from ? fmt::format("; safe from {}", when(*r.safe_from)) : "");
+    status = std::max(status, f->tlsa_security == Security::indeterminate ? exit_status::undetermined : 1);
+  }
+  return status;
+}
+
+int run_next_key(const Args& a) {
+  if (int v = validate(a)) return v;
+  if (a.out.empty()) return usage_error("next-key needs --out FILE (where to write the new private key)");
+  auto key = generate_key_file(a.out, a.rsa);
+  if (!key) return usage_error(key.error());
+  auto rec = ee_record_for(*key);
+  fmt::print(stderr, "wrote {} ({})\n", a.out, a.rsa ? fmt::format("RSA {}", a.rsa) : "ECDSA P-256");
+  if (a.host.empty()) {
+    fmt::print("{}\n", to_presentation(rec));
+    return 0;
+  }
+  auto host = normalize_domain(a.host);
+  if (!host) return usage_error("--host: " + host.error());
+  if (!a.nsupdate.empty() || a.format == "nsupdate") {
+    auto f = gather_rollover_facts(options_of(a, *host));
+    if (!f) return usage_error(f.error());
+    auto u = update_for(a, *f);
+    u.add = {rec};
+    return publish(a, *f, u);
+  }
+  fmt::print("_{}._tcp.{}. {} IN TLSA {}\n", a.port, *host, a.ttl ? a.ttl : 3600, to_presentation(rec));
+  return 0;
+}
+
+}  // namespace
+
+void add_rollover_command(CLI::App& app, Action& action) {
+  auto* roll = app.add_subcommand("rollover", "Keep TLSA records and keys in step (current + next key)");
+  roll->require_subcommand(1);
+  auto common = [](CLI::App* c, Args& a, bool keys) {
+    c->add_option("--host", a.host, "The MX host");
+    c->add_option("--domain", a.domain, "All MX hosts of this domain");
+    c->add_option("--port", a.port, "Port of the TLSA owner name (default 25)");
+    add_resolver_flags(*c, a.resolver);
+    c->add_option("--state", a.state, "First-seen store (default ~/.local/state/danekit/state.db)");
+    c->add_option("--margin", a.margin, "Seconds added to every cache wait (default 60)");
+    c->add_option("--timeout", a.timeout, "Seconds for DNS and each probe (default 20)");
+    if (keys) {
+      c->add_option("--current-cert", a.current_cert, "The certificate (chain) in service now");
+      c->add_option("--current-key", a.current_key, "The private key in service now");
+      c->add_option("--next-key", a.next_key, "The next private key");
+      c->add_option("--next-cert", a.next_cert, "The next certificate (chain)");
+      c->add_option("--next-csr", a.next_csr, "A CSR for the next key");
+    }
+  };
+  auto publishing = [](CLI::App* c, Args& a) {
+    c->add_option("--nsupdate", a.nsupdate, "Send the due changes as an RFC 2136 update to SERVER[@PORT]");
+    c->add_option("--tsig", a.tsig, "TSIG key file (BIND key block or hmac-sha256:name:secret)");
+    c->add_option("--ttl", a.ttl, "TTL for added records (default: the RRset's, else 3600)");
+  };
+  {
+    auto a = std::make_shared<Args>();
+    auto* c = roll->add_subcommand("status", "Published records, what every address serves, current and next keys");
+    common(c, *a, true);
+    c->add_option("--format", a->format, "text or json");
+    c->callback([a, &action] { action = [a] { return run_status(*a); }; });
+  }
+  {
+    auto a = std::make_shared<Args>();
+    auto* c = roll->add_subcommand("plan", "The ordered rollover steps with the earliest safe time for each");
+    common(c, *a, true);
+    publishing(c, *a);
+    c->add_option("--format", a->format, "text, json, nsupdate or zone (the latter two print the due changes)");
+    c->callback([a, &action] { action = [a] { return run_plan(*a); }; });
+  }
+  {
+    auto a = std::make_shared<Args>();
+    auto* c = roll->add_subcommand("precheck", "Exit 1 if deploying this certificate now would break DANE");
+    common(c, *a, false);
+    c->add_option("--cert", a->cert, "The new certificate (PEM chain or DER)")->required();
+    c->callback([a, &action] { action = [a] { return run_precheck(*a); }; });
+  }
+  {
+    auto a = std::make_shared<Args>();
+    auto* c = roll->add_subcommand("next-key", "Make the next key pair and its TLSA record");
+    c->add_option("--out", a->out, "Where to write the new private key (PEM, mode 0600)")->required();
+    c->add_option("--rsa", a->rsa, "RSA with this many bits (2048-8192) instead of ECDSA P-256");
+    c->add_option("--host", a->host, "MX host, for the owner name and publishing");
+    c->add_option("--port", a->port, "Port of the TLSA owner name (default 25)");
+    add_resolver_flags(*c, a->resolver);
+    c->add_option("--state", a->state, "First-seen store");
+    publishing(c, *a);
+    c->add_option("--format", a->format, "text, nsupdate or zone");
+    c->callback([a, &action] { action = [a] { return run_next_key(*a); }; });
+  }
+}
+
+}  // namespace danekit::cli

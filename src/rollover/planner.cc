@@ -260,6 +260,15 @@ PrecheckResult precheck_certificate(const RolloverFacts& f, const LocalKey& cand
                                       wait_of(f));
     return out;
   }
+  // Already in service and authenticating everywhere: deploying it changes nothing.
+  bool in_service = !f.served.empty() && std::all_of(f.served.begin(), f.served.end(), [&](const ProbeResult& p) {
+    return p.outcome == Outcome::verified && serves_key(p, candidate);
+  });
+  if (in_service) {
+    out.safe = true;
+    out.reason = fmt::format("{} is already served by every address and authenticates", candidate.source);
+    return out;
+  }
   std::int64_t from = INT64_MAX;
   for (const auto& r : out.matching) from = std::min(from, first_seen_of(f, r).value_or(f.now) + wait_of(f));
   out.safe_from = from;

@@ -139,6 +139,14 @@ TEST(Rollover, PrecheckWaitsForCachesThenAccepts) {
   EXPECT_TRUE(r.safe) << r.reason;
 }
 
+TEST(Rollover, PrecheckAcceptsTheCertificateAlreadyInService) {
+  Keys k;
+  auto f = facts(k, {{ee_record_for(k.local(k.a, "a")), now}}, k.a);  // first seen just now
+  EXPECT_TRUE(precheck_certificate(f, k.local(k.a, "a.pem")).safe);
+  f.served[0].outcome = Outcome::mismatch;
+  EXPECT_FALSE(precheck_certificate(f, k.local(k.a, "a.pem")).safe);
+}
+
 TEST(Rollover, PrecheckWithAnIssuerRecordChecksTheName) {
   Keys k;
   TlsaRecord ta{2, 1, 1, tlsa_association(testing::info_of(k.inter.cert), 1, 1)};

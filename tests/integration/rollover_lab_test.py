@@ -27,6 +27,20 @@ def expect(cond, what):
         failures.append(what)
 
 
+def run_hook(env, binary, roll, danekit_args):
+    """docs/examples/certbot-deploy-hook as certbot would run it after renewing
+    to key B, with the lab's swap-cert as the command that puts files in service."""
+    lineage = tempfile.mkdtemp(prefix="danekit-lineage-")
+    for src, name in ((roll["key_b"], "privkey.pem"), (roll["chain_b"], "fullchain.pem")):
+        with open(src) as f, open(os.path.join(lineage, name), "w") as g:
+            g.write(f.read())
+    hook_env = {**os.environ, "RENEWED_LINEAGE": lineage, "DANEKIT_MX_HOST": roll["host"],
+                "DANEKIT_ARGS": " ".join(danekit_args),
+                "DANEKIT_INSTALL_CMD": os.path.join(ROOT, "tests", "lab", "swap-cert") + " " + roll["host"],
+                "PATH": os.path.dirname(os.path.abspath(binary)) + os.pathsep + os.environ.get("PATH", "")}
+    return in_lab(env, [os.path.join(ROOT, "docs", "examples", "certbot-deploy-hook")], timeout=120, env=hook_env)
+
+
 def main(binary):
     env = lab_env()
     with open(env["DANEKIT_LAB_MANIFEST"]) as f:
@@ -73,6 +87,9 @@ def main(binary):
         pre = dk("precheck", *host, *res, "--cert", roll["chain_b"])
         expect(pre.returncode == 1 and "too new" in pre.stdout,
                f"precheck refuses B right after publishing ({pre.stdout.strip()})")
+        hook = run_hook(env, binary, roll, res + ["--state", state, "--margin", "1"])
+        expect(hook.returncode == 1 and "NOT deploying" in hook.stderr,
+               f"the certbot deploy hook refuses to install B yet ({hook.returncode}: {hook.stderr.strip()})")
         accepted = None
         while time.time() - published < 60:
             pre = dk("precheck", *host, *res, "--cert", roll["chain_b"])
@@ -83,9 +100,9 @@ def main(binary):
         expect(accepted is not None, f"precheck accepts B once the record is older than the caches "
                                      f"(after {accepted and round(accepted, 1)} s)")
 
-        swap = subprocess.run([os.path.join(ROOT, "tests", "lab", "swap-cert"), roll["host"], roll["key_b"],
-                               roll["chain_b"]], capture_output=True, text=True, timeout=60)
-        expect(swap.returncode == 0, f"certificate swapped to B ({swap.stderr.strip()})")
+        hook = run_hook(env, binary, roll, res + ["--state", state, "--margin", "1"])
+        expect(hook.returncode == 0 and "is in service" in hook.stdout,
+               f"the certbot deploy hook installs B ({hook.returncode}: {hook.stdout.strip()} {hook.stderr.strip()})")
 
         st = json.loads(dk("status", *host, *res, "--current-cert", roll["chain_b"], "--format", "json").stdout)
         expect(all(a["outcome"] == "verified" for a in st["served"]) and st["served"],

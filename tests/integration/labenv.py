@@ -25,8 +25,8 @@ def manifest(env):
     return data["domains"] if isinstance(data, dict) and "domains" in data else data
 
 
-def in_lab(env, argv, timeout=300, **kw):
-    return subprocess.run(["ip", "netns", "exec", env["DANEKIT_LAB_NS"], *argv], capture_output=True, text=True,
+def in_lab(lab, argv, timeout=300, **kw):
+    return subprocess.run(["ip", "netns", "exec", lab["DANEKIT_LAB_NS"], *argv], capture_output=True, text=True,
                           timeout=timeout, **kw)
 
 

@@ -420,7 +420,6 @@ HostPlan plan_host(const std::string& domain, Security mx_security, const HostFa
   // §3.2.2: DANE-TA reference identifiers beyond the TLSA base domain.
   if (r.tlsa_base != host) plan.extra_names.push_back(host);
   if (mx_security == Security::secure && !f.target.implicit) plan.extra_names.push_back(domain);
-  (void)ctx;
   return plan;
 }
 

@@ -12,6 +12,7 @@ using Action = std::function<int()>;
 
 // Registers the subcommand; sets `action` when it is the one selected.
 void add_check_command(CLI::App& app, Action& action);
+void add_tlsa_command(CLI::App& app, Action& action);  // tlsa generate | verify
 void add_rollover_command(CLI::App& app, Action& action);
 
 // One line on stderr, "danekit: ...", and the usage exit status.

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "danekit 0.1.0");
   Action action;
   add_check_command(app, action);
+  add_tlsa_command(app, action);
   add_rollover_command(app, action);
 
   try {

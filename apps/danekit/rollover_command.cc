@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "danekit/local_key.h"
+#include "danekit/keys.h"
 #include "danekit/nsupdate.h"
 #include "danekit/report.h"
 #include "danekit/rollover.h"
@@ -52,21 +52,21 @@ ResolverConfig resolver_of(const Args& a) {
 
 // Loads --current-* and --next-*; at most one of each kind.
 tl::expected<void, std::string> load_keys(const Args& a, RolloverOptions& o) {
-  auto one = [](std::vector<std::pair<std::string, KeySource>> choices, const char* what,
-                std::optional<LocalKey>& into) -> tl::expected<void, std::string> {
+  auto one = [](std::vector<std::pair<std::string, KeyKind>> choices, const char* what,
+                std::optional<KeySource>& into) -> tl::expected<void, std::string> {
     int given = 0;
     for (const auto& [path, kind] : choices) {
       if (path.empty()) continue;
       if (++given > 1) return tl::unexpected(fmt::format("give only one {} key, certificate or CSR", what));
-      auto k = load_local_key(path, kind);
+      auto k = load_key_source(path, kind);
       if (!k) return tl::unexpected(k.error());
       into = *k;
     }
     return {};
   };
-  if (auto r = one({{a.current_cert, KeySource::cert}, {a.current_key, KeySource::key}}, "current", o.current); !r)
+  if (auto r = one({{a.current_cert, KeyKind::cert}, {a.current_key, KeyKind::key}}, "current", o.current); !r)
     return r;
-  return one({{a.next_key, KeySource::key}, {a.next_cert, KeySource::cert}, {a.next_csr, KeySource::csr}}, "next",
+  return one({{a.next_key, KeyKind::key}, {a.next_cert, KeyKind::cert}, {a.next_csr, KeyKind::csr}}, "next",
              o.next);
 }
 
@@ -175,8 +175,8 @@ int run_status(const Args& a) {
     for (const auto& p : f->served)
       fmt::print("  {} serves {}: {}\n", p.address, p.chain.empty() ? "(no certificate)" : p.chain[0].spki_sha256,
                  to_string(p.outcome));
-    if (f->current) fmt::print("  current: {}\n", f->current->source);
-    if (f->next) fmt::print("  next: {} ({})\n", f->next->source, s.next_covered ? "published" : "NOT published");
+    if (f->current) fmt::print("  current: {}\n", f->current->name);
+    if (f->next) fmt::print("  next: {} ({})\n", f->next->name, s.next_covered ? "published" : "NOT published");
     for (const auto& x : s.findings) fmt::print("  ! {}\n", x);
   }
   if (a.format == "json") fmt::print("{}\n", all.size() == 1 ? all[0].dump() : all.dump());
@@ -249,7 +249,7 @@ int run_plan(const Args& a) {
 int run_precheck(const Args& a) {
   if (int v = validate(a)) return v;
   if (a.cert.empty()) return usage_error("precheck needs --cert NEW (the certificate about to be deployed)");
-  auto candidate = load_local_key(a.cert, KeySource::cert);
+  auto candidate = load_key_source(a.cert, KeyKind::cert);
   if (!candidate) return usage_error(candidate.error());
   auto hosts = hosts_of(a, resolver_of(a));
   if (!hosts) return usage_error(hosts.error());

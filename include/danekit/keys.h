@@ -52,6 +52,24 @@ tl::expected<Bytes, std::string> load_csr(const std::string& path);
 // when their encodings differ, e.g. a compressed and an uncompressed EC point).
 bool same_public_key(const Bytes& spki_a, const Bytes& spki_b);
 
+// What records are made from or checked against. `spki` is always set (the
+// leaf's key); `chain` is empty when only a key, public key or CSR is known.
+struct KeySource {
+  std::string name;  // how to name it in messages: "--cert chain.pem"
+  std::vector<CertInfo> chain;
+  std::vector<std::uint8_t> spki;
+  bool has_certificate() const { return !chain.empty(); }
+};
+
+enum class KeyKind { cert, key, pubkey, csr };
+
+// Reads one file of the given kind into a KeySource named after the file.
+tl::expected<KeySource, std::string> load_key_source(const std::string& path, KeyKind kind);
+
+// Makes a new private key (ECDSA P-256, or RSA with 2048-8192 `rsa_bits`) and
+// writes it as PEM to `path` with mode 0600; never overwrites a file.
+tl::expected<KeySource, std::string> generate_key_file(const std::string& path, int rsa_bits = 0);
+
 // "EC prime256v1", "RSA 2048", ... for a DER SubjectPublicKeyInfo; "unknown"
 // when it does not parse.
 std::string describe_public_key(const Bytes& spki);

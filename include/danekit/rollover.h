@@ -18,20 +18,13 @@
 
 #include "danekit/cert.h"
 #include "danekit/dns.h"
+#include "danekit/keys.h"
 #include "danekit/match.h"
 #include "danekit/probe.h"
 #include "danekit/resolver.h"
 #include "danekit/tlsa.h"
 
 namespace danekit {
-
-// A key we hold locally: always its SubjectPublicKeyInfo; the certificate and
-// its issuers when we have them (a key file or a CSR gives only the SPKI).
-struct LocalKey {
-  std::string source;  // file name, for messages
-  std::vector<std::uint8_t> spki_der;
-  std::vector<CertInfo> chain;  // leaf first; empty for a bare key or CSR
-};
 
 struct PublishedRecord {
   TlsaRecord record;
@@ -50,8 +43,8 @@ struct RolloverFacts {
   std::uint32_t negative_ttl = 0;  // min(SOA TTL, SOA MINIMUM) of the zone
   std::vector<PublishedRecord> published;
   std::vector<ProbeResult> served;  // one per address, probed with the published usable records
-  std::optional<LocalKey> current;
-  std::optional<LocalKey> next;
+  std::optional<KeySource> current;
+  std::optional<KeySource> next;
   std::int64_t now = 0;
   std::int64_t margin = 60;  // seconds added to every wait
 };
@@ -111,14 +104,14 @@ struct PrecheckResult {
 // published RRset? Safe only when a usable published record authenticates the
 // candidate (usage rules, digest agility, DANE-TA names and dates) and every such
 // record has been visible for at least TTL + negative TTL + margin.
-PrecheckResult precheck_certificate(const RolloverFacts& f, const LocalKey& candidate);
+PrecheckResult precheck_certificate(const RolloverFacts& f, const KeySource& candidate);
 
 struct RolloverOptions {
   ResolverConfig resolver;
   std::string host;  // the MX host
   std::uint16_t port = 25;
-  std::optional<LocalKey> current;
-  std::optional<LocalKey> next;
+  std::optional<KeySource> current;
+  std::optional<KeySource> next;
   std::int64_t margin = 60;
   std::string state_file;  // empty: default_state_path()
   std::chrono::milliseconds timeout{20000};
@@ -136,6 +129,6 @@ tl::expected<std::vector<std::string>, std::string> lookup_mx_hosts(const std::s
                                                                     const ResolverConfig& resolver);
 
 // The record a key calls for: usage 3 (DANE-EE), selector 1, SHA2-256.
-TlsaRecord ee_record_for(const LocalKey& key);
+TlsaRecord ee_record_for(const KeySource& key);
 
 }  // namespace danekit

@@ -27,6 +27,7 @@
 #include <tl/expected.hpp>
 
 #include "danekit/cert.h"
+#include "danekit/keys.h"
 #include "danekit/probe.h"
 #include "danekit/report.h"
 #include "danekit/resolver.h"
@@ -40,14 +41,6 @@ tl::expected<std::uint8_t, std::string> parse_usage(std::string_view text);
 tl::expected<std::uint8_t, std::string> parse_selector(std::string_view text);
 tl::expected<std::uint8_t, std::string> parse_mtype(std::string_view text);
 
-// What records are made from or checked against. `spki` is always set (the
-// leaf's key); `chain` is empty when only a key, public key or CSR is known.
-struct KeySource {
-  std::string name;  // how to name it in messages: "--cert chain.pem"
-  std::vector<CertInfo> chain;
-  std::vector<std::uint8_t> spki;
-  bool has_certificate() const { return !chain.empty(); }
-};
 
 struct GenerateParams {
   std::uint8_t usage = usage::dane_ee;

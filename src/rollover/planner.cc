@@ -57,10 +57,10 @@ std::optional<std::int64_t> first_seen_of(const RolloverFacts& f, const TlsaReco
 // Does this record authenticate this key under its own usage rules? DANE-EE
 // (§3.1.1): the key or leaf, nothing else. DANE-TA (§3.1.2, §3.2.2): an issuer
 // in the chain, the leaf naming the host, and every certificate in its dates.
-bool record_covers(const TlsaRecord& r, const LocalKey& k, const std::string& host, std::int64_t now) {
+bool record_covers(const TlsaRecord& r, const KeySource& k, const std::string& host, std::int64_t now) {
   if (!usable_for_smtp(r)) return false;
   if (r.usage == usage::dane_ee) {
-    if (r.selector == selector::spki) return tlsa_digest(r.mtype, k.spki_der) == r.data;
+    if (r.selector == selector::spki) return tlsa_digest(r.mtype, k.spki) == r.data;
     return !k.chain.empty() && tlsa_association(k.chain[0], r.selector, r.mtype) == r.data;
   }
   if (k.chain.size() < 2) return false;
@@ -81,24 +81,24 @@ std::vector<ServedChain> served_chains(const RolloverFacts& f) {
 
 // The record to publish for a new key: DANE-EE SPKI with SHA2-256, unless a
 // SHA2-512 DANE-EE SPKI record is present, which would hide it (RFC 7671 §9).
-TlsaRecord record_for_next(const RolloverFacts& f, const LocalKey& key) {
+TlsaRecord record_for_next(const RolloverFacts& f, const KeySource& key) {
   TlsaRecord r = ee_record_for(key);
   for (const auto& u : usable_records(f))
     if (u.usage == usage::dane_ee && u.selector == selector::spki && u.mtype == mtype::sha512) {
       r.mtype = mtype::sha512;
-      r.data = tlsa_digest(mtype::sha512, key.spki_der);
+      r.data = tlsa_digest(mtype::sha512, key.spki);
     }
   return r;
 }
 
-bool serves_key(const ProbeResult& p, const LocalKey& k) {
-  return !p.chain.empty() && p.chain[0].spki_der == k.spki_der;
+bool serves_key(const ProbeResult& p, const KeySource& k) {
+  return !p.chain.empty() && same_public_key(p.chain[0].spki_der, k.spki);
 }
 
 }  // namespace
 
-TlsaRecord ee_record_for(const LocalKey& key) {
-  return TlsaRecord{usage::dane_ee, selector::spki, mtype::sha256, tlsa_digest(mtype::sha256, key.spki_der)};
+TlsaRecord ee_record_for(const KeySource& key) {
+  return TlsaRecord{usage::dane_ee, selector::spki, mtype::sha256, tlsa_digest(mtype::sha256, key.spki)};
 }
 
 RolloverStatus rollover_status(const RolloverFacts& f) {
@@ -151,7 +151,7 @@ RolloverStatus rollover_status(const RolloverFacts& f) {
                                  [&](const TlsaRecord& r) { return record_covers(r, *f.next, f.host, f.now); });
     if (!s.next_covered) {
       s.missing_for_next = record_for_next(f, *f.next);
-      s.findings.push_back(fmt::format("no published record matches the next key ({}): publish {}", f.next->source,
+      s.findings.push_back(fmt::format("no published record matches the next key ({}): publish {}", f.next->name,
                                        to_presentation(*s.missing_for_next)));
     }
   }
@@ -163,7 +163,7 @@ RolloverPlan plan_rollover(const RolloverFacts& f) {
   RolloverPlan plan;
   plan.wait_seconds = wait_of(f);
   auto status = rollover_status(f);
-  const LocalKey& next = *f.next;
+  const KeySource& next = *f.next;
 
   // Step 1: publish records for the next key beside the current ones.
   RolloverStep publish{1, "Publish the TLSA record for the next key", {}, f.now, status.next_covered, {}, {}};
@@ -196,7 +196,7 @@ RolloverPlan plan_rollover(const RolloverFacts& f) {
   RolloverStep deploy{3, "Deploy the new certificate on every address", {}, deploy_at, all_serve_next, {}, {}};
   deploy.detail = fmt::format("Install the certificate for {} on every address of {} ({}); `danekit rollover "
                               "precheck --cert NEW` confirms it is safe first.",
-                              next.source, f.host, f.served.size());
+                              next.name, f.host, f.served.size());
 
   // Step 4: verify every address.
   bool all_verified = all_serve_next && std::all_of(f.served.begin(), f.served.end(), [](const ProbeResult& p) {
@@ -239,7 +239,7 @@ RolloverPlan plan_rollover(const RolloverFacts& f) {
   return plan;
 }
 
-PrecheckResult precheck_certificate(const RolloverFacts& f, const LocalKey& candidate) {
+PrecheckResult precheck_certificate(const RolloverFacts& f, const KeySource& candidate) {
   PrecheckResult out;
   if (f.tlsa_security != Security::secure || f.tlsa_kind != AnswerKind::data) {
     out.reason = fmt::format("the TLSA RRset at {} is {} {}: cannot tell what senders will accept", f.owner,
@@ -254,9 +254,9 @@ PrecheckResult precheck_certificate(const RolloverFacts& f, const LocalKey& cand
       if (record_covers(r, candidate, f.host, f.now)) hidden = true;
     out.reason = hidden ? fmt::format("a record for {} is published but hidden by a SHA2-512 record (RFC 7671 §9); "
                                       "senders would reject it",
-                                      candidate.source)
+                                      candidate.name)
                         : fmt::format("no published TLSA record at {} matches {}; publish {} and wait {} s first",
-                                      f.owner, candidate.source, to_presentation(record_for_next(f, candidate)),
+                                      f.owner, candidate.name, to_presentation(record_for_next(f, candidate)),
                                       wait_of(f));
     return out;
   }
@@ -266,7 +266,7 @@ PrecheckResult precheck_certificate(const RolloverFacts& f, const LocalKey& cand
   });
   if (in_service) {
     out.safe = true;
-    out.reason = fmt::format("{} is already served by every address and authenticates", candidate.source);
+    out.reason = fmt::format("{} is already served by every address and authenticates", candidate.name);
     return out;
   }
   std::int64_t from = INT64_MAX;
@@ -275,11 +275,11 @@ PrecheckResult precheck_certificate(const RolloverFacts& f, const LocalKey& cand
   if (f.now >= from) {
     out.safe = true;
     out.reason = fmt::format("{} matches {} published since before every cache could have expired",
-                             candidate.source, to_presentation(out.matching.front()));
+                             candidate.name, to_presentation(out.matching.front()));
   } else {
     out.reason = fmt::format("the record matching {} is too new: senders may still cache the old RRset until {} "
                              "({} s from now)",
-                             candidate.source, iso8601(from), from - f.now);
+                             candidate.name, iso8601(from), from - f.now);
   }
   return out;
 }

@@ -23,14 +23,14 @@ struct Keys {
   Issued b = testing::issue("mx.roll.example", &inter, false, {"mx.roll.example"});
   Issued wrong_name = testing::issue("other", &inter, false, {"other.example"});
 
-  LocalKey local(const Issued& leaf, const std::string& name) const {
-    LocalKey k;
-    k.source = name;
+  KeySource local(const Issued& leaf, const std::string& name) const {
+    KeySource k;
+    k.name = name;
     k.chain = {testing::info_of(leaf.cert), testing::info_of(inter.cert)};
-    k.spki_der = k.chain[0].spki_der;
+    k.spki = k.chain[0].spki_der;
     return k;
   }
-  LocalKey bare(const Issued& leaf, const std::string& name) const {
+  KeySource bare(const Issued& leaf, const std::string& name) const {
     auto k = local(leaf, name);
     k.chain.clear();
     return k;
@@ -108,7 +108,7 @@ TEST(Rollover, PlanCountsTheWaitFromWhenTheNextRecordWasFirstSeen) {
 TEST(Rollover, AgilityMakesTheNextRecordSha512) {
   Keys k;
   auto key_a = k.local(k.a, "a");
-  TlsaRecord a512{3, 1, 2, tlsa_digest(2, key_a.spki_der)};
+  TlsaRecord a512{3, 1, 2, tlsa_digest(2, key_a.spki)};
   auto f = facts(k, {{a512, now - 86400}}, k.a);
   f.next = k.bare(k.b, "b.key");
   auto plan = plan_rollover(f);

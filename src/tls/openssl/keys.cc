@@ -2,11 +2,13 @@
 // (danekit/keys.h). PEM is split into blocks here and each block's DER is decoded
 // by type, so a file's label decides what it is, and an encrypted key is caught
 // by its label or its DER shape before anything could ask for a password.
+#include <fcntl.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 #include <algorithm>
@@ -299,6 +301,71 @@ std::string describe_public_key(const Bytes& spki) {
     case EVP_PKEY_ED448: return "Ed448";
   }
   return fmt::format("{} {}", OBJ_nid2sn(EVP_PKEY_get_base_id(key.get())), bits);
+}
+
+}  // namespace danekit
+
+namespace danekit {
+
+tl::expected<KeySource, std::string> load_key_source(const std::string& path, KeyKind kind) {
+  KeySource s;
+  s.name = path;
+  switch (kind) {
+    case KeyKind::cert: {
+      auto chain = load_certificates(path);
+      if (!chain) return tl::unexpected(chain.error());
+      s.chain = std::move(*chain);
+      s.spki = s.chain.front().spki_der;
+      return s;
+    }
+    case KeyKind::key: {
+      auto spki = load_private_key(path);
+      if (!spki) return tl::unexpected(spki.error());
+      s.spki = std::move(*spki);
+      return s;
+    }
+    case KeyKind::pubkey: {
+      auto spki = load_public_key(path);
+      if (!spki) return tl::unexpected(spki.error());
+      s.spki = std::move(*spki);
+      return s;
+    }
+    case KeyKind::csr: {
+      auto spki = load_csr(path);
+      if (!spki) return tl::unexpected(spki.error());
+      s.spki = std::move(*spki);
+      return s;
+    }
+  }
+  return tl::unexpected(std::string("unknown key kind"));
+}
+
+tl::expected<KeySource, std::string> generate_key_file(const std::string& path, int rsa_bits) {
+  if (rsa_bits != 0 && (rsa_bits < 2048 || rsa_bits > 8192))
+    return tl::unexpected(fmt::format("RSA keys must have 2048 to 8192 bits, not {}", rsa_bits));
+  Pkey key(rsa_bits ? EVP_RSA_gen(static_cast<unsigned>(rsa_bits)) : EVP_EC_gen("P-256"));
+  if (!key) return tl::unexpected(std::string("key generation failed"));
+  auto spki = spki_of(key.get());
+  if (!spki) return tl::unexpected(spki.error());
+  std::unique_ptr<BIO, BioFree> mem(BIO_new(BIO_s_mem()));
+  if (PEM_write_bio_PrivateKey(mem.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
+    return tl::unexpected(std::string("cannot encode the new key"));
+  char* pem = nullptr;
+  long len = BIO_get_mem_data(mem.get(), &pem);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0)
+    return tl::unexpected(
+        fmt::format("{}: {}", path, errno == EEXIST ? "exists; will not overwrite a key" : std::strerror(errno)));
+  bool ok = ::write(fd, pem, static_cast<size_t>(len)) == len;
+  ok = ::close(fd) == 0 && ok;
+  if (!ok) {
+    ::unlink(path.c_str());
+    return tl::unexpected(fmt::format("{}: cannot write the key", path));
+  }
+  KeySource s;
+  s.name = path;
+  s.spki = std::move(*spki);
+  return s;
 }
 
 }  // namespace danekit

@@ -2,7 +2,7 @@
 // published or planned ones against a certificate, key or live server
 // (`danekit tlsa verify`).
 //
-// Everything here except lookup_tlsa() is pure: facts in (records, the chain or
+// Everything here except lookup_tlsa() (src/check/lookup_tlsa.cc) is pure: facts in (records, the chain or
 // key, probe results, a DNS answer), a value out. Reading files lives in
 // danekit/keys.h, probing servers in danekit/probe.h; printing and exit codes in
 // apps/danekit. The RRset verdict is the one an RFC 7672 sender reaches: a usable

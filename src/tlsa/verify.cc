@@ -1,6 +1,6 @@
 // `danekit tlsa verify`: records as a publisher typed or published them, checked
 // against a chain, key or live server, with the verdict an RFC 7672 sender would
-// reach. Everything but lookup_tlsa() at the end is pure.
+// reach. Everything here is pure; lookup_tlsa() lives in src/check/.
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -8,12 +8,9 @@
 #include <cctype>
 #include <set>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
 
 #include "danekit/match.h"
 #include "danekit/tlsa_generate.h"
-#include "dns/unbound/unbound_resolver.h"
 #include "util/hex.h"
 
 namespace danekit {
@@ -497,40 +494,6 @@ std::string verify_to_json(const VerifyReport& r) {
   j["rrset"] = {{"verdict", to_string(r.verdict)}, {"detail", r.verdict_detail}};
   j["warnings"] = r.warnings;
   return j.dump();
-}
-
-// ---- DNS: the one part of this file with I/O --------------------------------
-// It sits here because the verify command is its only user; it only drives the
-// libunbound adapter, which does the validation.
-
-TlsaLookup lookup_tlsa(const std::string& host, std::uint16_t port, const ResolverConfig& config,
-                       std::chrono::milliseconds timeout) {
-  boost::asio::io_context io;
-  UnboundResolver resolver(io.get_executor(), config);
-  TlsaLookup out;
-  std::string qname = fmt::format("_{}._tcp.{}", port, host);
-  auto run = [&]() -> boost::asio::awaitable<void> {
-    Answer a = co_await resolver.resolve(qname, rrtype::TLSA, timeout);
-    out.status.name = a.qname;
-    out.status.type = "TLSA";
-    out.status.security = a.security;
-    out.status.kind = a.kind;
-    out.status.ttl = a.ttl;
-    out.status.detail = a.detail;
-    out.status.cname_targets = a.cname_targets;
-    for (const auto& rd : a.rdata) {
-      if (auto r = parse_tlsa_wire(rd)) {
-        out.records.push_back(std::move(*r));
-      } else {
-        out.errors.push_back(r.error());
-      }
-    }
-  };
-  std::exception_ptr failure;
-  boost::asio::co_spawn(io, run(), [&](std::exception_ptr e) { failure = e; });
-  io.run();
-  if (failure) std::rethrow_exception(failure);
-  return out;
 }
 
 }  // namespace danekit

@@ -396,14 +396,16 @@ VerifyReport verify_against_server(const std::vector<TlsaRecord>& records, const
 void apply_dns_status(VerifyReport& r, const DnsStatus& dns) {
   r.dns = dns;
   r.records_from = "DNS";
-  if (dns.kind == AnswerKind::failure || dns.security == Security::indeterminate) {
-    r.verdict = RrsetVerdict::undetermined;
-    r.verdict_detail = fmt::format("the TLSA lookup failed: {}", dns.detail.empty() ? "no answer" : dns.detail);
-  } else if (dns.security == Security::bogus) {
+  // Bogus first: libunbound reports a bogus answer as a failure with the bogus
+  // flag, and bogus is a definite finding, not "could not find out".
+  if (dns.security == Security::bogus) {
     // RFC 7672 §2.1.1: a bogus TLSA RRset makes the sender defer the mail.
     r.verdict = RrsetVerdict::bogus;
     r.verdict_detail = fmt::format("the TLSA answer failed DNSSEC validation ({}): a DANE sender defers the mail",
                                    dns.detail.empty() ? "bogus" : dns.detail);
+  } else if (dns.kind == AnswerKind::failure || dns.security == Security::indeterminate) {
+    r.verdict = RrsetVerdict::undetermined;
+    r.verdict_detail = fmt::format("the TLSA lookup failed: {}", dns.detail.empty() ? "no answer" : dns.detail);
   } else if (dns.kind != AnswerKind::data) {
     r.verdict = dns.security == Security::secure ? RrsetVerdict::no_records : RrsetVerdict::insecure;
     r.verdict_detail = fmt::format("{} ({}): a DANE sender uses no DANE for this server", to_string(dns.kind),

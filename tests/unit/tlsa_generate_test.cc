@@ -23,6 +23,7 @@
 
 #include "danekit/keys.h"
 #include "danekit/tlsa_generate.h"
+#include "scripted_server.h"
 #include "test_pki.h"
 #include "util/hex.h"
 
@@ -370,57 +371,18 @@ TEST(TlsaVerifyInput, RecordsFile) {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-// A one-connection STARTTLS server on 127.0.0.1 (the pattern of probe_test.cc).
+// A one-connection STARTTLS server on 127.0.0.1 serving `leaf` + `inter`.
 class StarttlsServer {
  public:
-  StarttlsServer(const testing::Issued& leaf, const testing::Issued& inter)
-      : ctx_(asio::ssl::context::tls_server), acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
-    SSL_CTX_use_certificate(ctx_.native_handle(), leaf.cert.get());
-    SSL_CTX_use_PrivateKey(ctx_.native_handle(), leaf.key.get());
-    SSL_CTX_add1_chain_cert(ctx_.native_handle(), inter.cert.get());
-    thread_ = std::thread([this] {
-      tcp::socket s(io_);
-      boost::system::error_code ec;
-      acceptor_.accept(s, ec);
-      if (!ec) serve(s);
-      s.close(ec);
-    });
+  StarttlsServer(const testing::Issued& leaf, const testing::Issued& inter) {
+    tls_.use(leaf, {inter});
+    server_ = std::make_unique<testing::ScriptedServer>([this](tcp::socket& s) { testing::serve_tls(s, tls_.ctx); });
   }
-  ~StarttlsServer() {
-    boost::system::error_code ec;
-    acceptor_.close(ec);
-    thread_.join();
-  }
-  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  std::uint16_t port() const { return server_->port(); }
 
  private:
-  void serve(tcp::socket& s) {
-    boost::system::error_code ec;
-    asio::streambuf in;
-    auto hear = [&](auto& stream) {
-      auto n = asio::read_until(stream, in, "\r\n", ec);
-      if (ec) return std::string();
-      std::string line(asio::buffers_begin(in.data()), asio::buffers_begin(in.data()) + static_cast<long>(n));
-      in.consume(n);
-      return line;
-    };
-    asio::write(s, asio::buffer(std::string("220 mx.test ESMTP\r\n")), ec);
-    if (hear(s).rfind("EHLO", 0) != 0) return;
-    asio::write(s, asio::buffer(std::string("250-mx.test\r\n250 STARTTLS\r\n")), ec);
-    if (hear(s) != "STARTTLS\r\n") return;
-    asio::write(s, asio::buffer(std::string("220 go ahead\r\n")), ec);
-    asio::ssl::stream<tcp::socket&> tls(s, ctx_);
-    tls.handshake(asio::ssl::stream_base::server, ec);
-    for (int i = 0; i < 2 && !ec; ++i) {
-      auto line = hear(tls);
-      if (ec) return;
-      asio::write(tls, asio::buffer(std::string(line.rfind("QUIT", 0) == 0 ? "221 bye\r\n" : "250 mx.test\r\n")), ec);
-    }
-  }
-  asio::io_context io_;
-  asio::ssl::context ctx_;
-  tcp::acceptor acceptor_;
-  std::thread thread_;
+  testing::ServerTls tls_;
+  std::unique_ptr<testing::ScriptedServer> server_;
 };
 
 struct ServedPki {

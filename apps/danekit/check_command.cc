@@ -1,9 +1,9 @@
 // danekit check DOMAIN...
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <cstdio>
 #include <cstdlib>
-#include <fmt/format.h>
 #include <memory>
 
 #include "commands.h"
@@ -54,8 +54,7 @@ int run_check(const CheckArgs& a) {
   if (a.port < 1 || a.port > 65535) return usage_error("--port must be between 1 and 65535");
   if (a.color != "auto" && a.color != "always" && a.color != "never")
     return usage_error("--color must be auto, always or never");
-  if (a.insecure_mx != "dane" && a.insecure_mx != "may")
-    return usage_error("--insecure-mx-policy must be dane or may");
+  if (a.insecure_mx != "dane" && a.insecure_mx != "may") return usage_error("--insecure-mx-policy must be dane or may");
 
   opt.resolver.trust_anchor_file = a.resolver.trust_anchor;
   opt.resolver.root_hints_file = a.resolver.root_hints;

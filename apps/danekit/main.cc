@@ -1,8 +1,8 @@
 // danekit: the command-line front end. It alone parses argv, prints, and picks
 // exit codes (docs/cli.md); all work happens in the library.
+#include <fmt/format.h>
 #include <cstdio>
 #include <exception>
-#include <fmt/format.h>
 
 #include "commands.h"
 #include "danekit/report.h"

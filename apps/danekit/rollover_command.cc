@@ -66,8 +66,7 @@ tl::expected<void, std::string> load_keys(const Args& a, RolloverOptions& o) {
   };
   if (auto r = one({{a.current_cert, KeyKind::cert}, {a.current_key, KeyKind::key}}, "current", o.current); !r)
     return r;
-  return one({{a.next_key, KeyKind::key}, {a.next_cert, KeyKind::cert}, {a.next_csr, KeyKind::csr}}, "next",
-             o.next);
+  return one({{a.next_key, KeyKind::key}, {a.next_cert, KeyKind::cert}, {a.next_csr, KeyKind::csr}}, "next", o.next);
 }
 
 RolloverOptions options_of(const Args& a, const std::string& host) {

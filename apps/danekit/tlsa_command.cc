@@ -1,6 +1,6 @@
 // danekit tlsa generate | verify (docs/tlsa.md)
-#include <cstdio>
 #include <fmt/format.h>
+#include <cstdio>
 #include <memory>
 
 #include <boost/asio/ip/address.hpp>
@@ -98,8 +98,8 @@ tl::expected<KeySource, std::string> load_file_source(const SourceFlags& f) {
       auto key = load_private_key(f.key);
       if (!key) return tl::unexpected("--key " + key.error());
       if (!same_public_key(*key, s.spki))
-        return tl::unexpected(fmt::format("--key {}: the key does not match the certificate in --cert {}", f.key,
-                                          f.cert));
+        return tl::unexpected(
+            fmt::format("--key {}: the key does not match the certificate in --cert {}", f.key, f.cert));
     }
     return s;
   }
@@ -127,7 +127,8 @@ std::optional<std::string> check_sources(const SourceFlags& f) {
   int n = !f.cert.empty() + !f.key.empty() + !f.pubkey.empty() + !f.csr.empty() + !f.server.empty();
   if (n == 2 && !f.cert.empty() && !f.key.empty()) return std::nullopt;
   if (n == 0) return std::string("give one of --cert, --key, --pubkey, --csr or --server");
-  if (n > 1) return std::string("give only one of --cert, --key, --pubkey, --csr or --server (--key may go with --cert)");
+  if (n > 1)
+    return std::string("give only one of --cert, --key, --pubkey, --csr or --server (--key may go with --cert)");
   return std::nullopt;
 }
 
@@ -247,8 +248,9 @@ int run_generate(const GenerateArgs& a) {
   }
   std::optional<std::uint32_t> ttl;
   if (a.ttl >= 0) ttl = static_cast<std::uint32_t>(a.ttl);
-  auto format = a.format == "json" ? RecordFormat::json : a.format == "generic" ? RecordFormat::generic
-                                                                               : RecordFormat::zone;
+  auto format = a.format == "json"      ? RecordFormat::json
+                : a.format == "generic" ? RecordFormat::generic
+                                        : RecordFormat::zone;
   for (const auto& w : gen->warnings) warn(w);
   fmt::print("{}\n", format_record(gen->record, owner, ttl, format, gen->warnings));
   std::fflush(stdout);
@@ -322,8 +324,8 @@ int run_verify(const VerifyArgs& a) {
   }
 
   VerifyReport report;
-  bool dns_failed = lookup && (lookup->status.kind == AnswerKind::failure ||
-                               lookup->status.security == Security::indeterminate);
+  bool dns_failed =
+      lookup && (lookup->status.kind == AnswerKind::failure || lookup->status.security == Security::indeterminate);
   if (server && !dns_failed) {
     std::vector<TlsaRecord> usable;
     for (const auto& r : records)
@@ -389,8 +391,9 @@ void add_tlsa_command(CLI::App& app, Action& action) {
   });
 
   auto v = std::make_shared<VerifyArgs>();
-  auto* ver = tlsa->add_subcommand("verify", "Check TLSA records from DNS, a file or arguments against a "
-                                             "certificate, key or live server");
+  auto* ver = tlsa->add_subcommand("verify",
+                                   "Check TLSA records from DNS, a file or arguments against a "
+                                   "certificate, key or live server");
   add_source_flags(*ver, v->source);
   auto* file = ver->add_option("--records", v->records_file, "File of TLSA records (zone-file lines or U S M HEX)");
   auto* rec = ver->add_option("--record", v->records, "One record \"U S M HEX\" (repeatable)");

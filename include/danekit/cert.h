@@ -19,7 +19,7 @@ struct CertInfo {
   std::vector<std::string> dns_names;  // subjectAltName dNSName entries
   std::string common_name;             // last CN of the subject, if any
   bool is_ca = false;
-  std::string key_type;  // "EC P-256", "RSA 2048", ...
+  std::string key_type;     // "EC P-256", "RSA 2048", ...
   std::string spki_sha256;  // hex, for display
 };
 

@@ -32,7 +32,6 @@ struct CheckOptions {
 // Runs the checks concurrently; reports come back in input order. Domains must
 // already be normalized (normalize_domain). Throws ResolverError when the
 // resolver cannot be set up (bad trust anchor or hints file).
-std::vector<CheckReport> run_checks(const std::vector<std::string>& domains,
-                                    const CheckOptions& options);
+std::vector<CheckReport> run_checks(const std::vector<std::string>& domains, const CheckOptions& options);
 
 }  // namespace danekit

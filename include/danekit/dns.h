@@ -50,18 +50,14 @@ struct Answer {
   AnswerKind kind = AnswerKind::failure;
   std::vector<std::string> cname_targets;  // qname -> [0] -> [1] ...; empty if none
   std::uint32_t ttl = 0;
-  std::string detail;  // why bogus, or what failed
+  std::string detail;              // why bogus, or what failed
   std::string soa_zone;            // zone of the SOA in the reply (authority or answer), if any
   std::uint32_t negative_ttl = 0;  // min(SOA TTL, SOA MINIMUM) of that SOA (RFC 2308 §5)
   std::vector<std::vector<std::uint8_t>> rdata;
 
   // The name the answer finally refers to, after CNAME expansion.
-  const std::string& canonical() const {
-    return cname_targets.empty() ? qname : cname_targets.back();
-  }
-  bool failed() const {
-    return security == Security::bogus || security == Security::indeterminate;
-  }
+  const std::string& canonical() const { return cname_targets.empty() ? qname : cname_targets.back(); }
+  bool failed() const { return security == Security::bogus || security == Security::indeterminate; }
 };
 
 // Turns user input into a lower-case A-label domain name without trailing dot.

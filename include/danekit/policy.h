@@ -56,7 +56,7 @@ MxPlan plan_mx(const std::string& domain, const Answer& mx);
 
 struct HostFacts {
   MxTarget target;
-  std::optional<Answer> a;     // absent when the family is turned off
+  std::optional<Answer> a;  // absent when the family is turned off
   std::optional<Answer> aaaa;
   std::optional<Answer> cname;  // CNAME query for the original name (insecure-address case)
   std::vector<Answer> tlsa;     // TLSA answers in the order next_tlsa_query asked for them
@@ -81,13 +81,11 @@ struct HostPlan {
   bool determined = true;
 };
 
-HostPlan plan_host(const std::string& domain, Security mx_security, const HostFacts& f,
-                   const PolicyContext& ctx);
+HostPlan plan_host(const std::string& domain, Security mx_security, const HostFacts& f, const PolicyContext& ctx);
 
 // The verdict, as a DANE-enforcing sender would act on these facts.
 // `probes[i]` holds the probe results for `plans[i]` in address order.
-CheckReport decide(const std::string& domain, const Answer& mx_answer, const MxPlan& mx,
-                   std::vector<HostPlan> plans, std::vector<std::vector<ProbeResult>> probes,
-                   const PolicyContext& ctx);
+CheckReport decide(const std::string& domain, const Answer& mx_answer, const MxPlan& mx, std::vector<HostPlan> plans,
+                   std::vector<std::vector<ProbeResult>> probes, const PolicyContext& ctx);
 
 }  // namespace danekit

@@ -41,8 +41,8 @@ struct ProbeRequest {
   std::uint16_t port = 25;
   bool implicit_tls = false;  // TLS from the first byte (port 465), no SMTP before it
   ProbeMode mode = ProbeMode::opportunistic;
-  std::vector<TlsaRecord> records;  // usable records only (mode dane)
-  std::string tlsa_base;            // SNI and first reference identifier
+  std::vector<TlsaRecord> records;       // usable records only (mode dane)
+  std::string tlsa_base;                 // SNI and first reference identifier
   std::vector<std::string> extra_names;  // further DANE-TA reference identifiers
   std::string helo = "danekit.invalid";
   std::chrono::milliseconds connect_timeout{5000};
@@ -76,7 +76,7 @@ struct ResolverConfig;
 struct ServerProbeOptions {
   std::uint16_t port = 25;
   bool implicit_tls = false;
-  std::string sni;  // default: the host name (none for an IP literal)
+  std::string sni;                  // default: the host name (none for an IP literal)
   std::vector<TlsaRecord> records;  // when set: DANE mode against these records
   std::vector<std::string> extra_names;
   std::string helo = "danekit.invalid";

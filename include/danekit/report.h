@@ -44,7 +44,7 @@ struct RecordMatch {
 // What one TLSA record did against the chains the MX host's addresses served.
 struct RecordFinding {
   TlsaRecord record;
-  std::string status;  // matched | unmatched | unusable | hidden | partial
+  std::string status;                   // matched | unmatched | unusable | hidden | partial
   std::optional<std::string> unusable;  // why unusable
   std::vector<RecordMatch> matches;     // where it matched under its own rules
   std::string note;                     // near-miss or other hint ("did you mean 2 1 1?")
@@ -63,9 +63,9 @@ struct DnsStatus {
 struct MxReport {
   std::string host;
   int preference = 0;
-  bool implicit = false;   // no MX RRset: the domain itself (RFC 5321 §5.1)
-  bool is_cname = false;   // the MX target is an alias (RFC 2181 §10.3)
-  std::string tlsa_base;   // where the TLSA RRset was found or last looked for
+  bool implicit = false;       // no MX RRset: the domain itself (RFC 5321 §5.1)
+  bool is_cname = false;       // the MX target is an alias (RFC 2181 §10.3)
+  std::string tlsa_base;       // where the TLSA RRset was found or last looked for
   std::vector<DnsStatus> dns;  // address, CNAME and TLSA answers, in lookup order
   Security address_security = Security::indeterminate;
   Security tlsa_security = Security::indeterminate;
@@ -91,9 +91,9 @@ struct CheckReport {
 // Exit status for one or more reports: the documented values in docs/cli.md.
 namespace exit_status {
 inline constexpr int valid = 0;
-inline constexpr int dane_problem = 1;   // partial, invalid, unusable, bogus DNSSEC
-inline constexpr int no_dane = 2;        // none, no-mail
-inline constexpr int undetermined = 3;   // DNS failures or timeouts decided it
+inline constexpr int dane_problem = 1;  // partial, invalid, unusable, bogus DNSSEC
+inline constexpr int no_dane = 2;       // none, no-mail
+inline constexpr int undetermined = 3;  // DNS failures or timeouts decided it
 inline constexpr int usage = 64;
 inline constexpr int internal = 70;
 }  // namespace exit_status

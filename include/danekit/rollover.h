@@ -32,10 +32,10 @@ struct PublishedRecord {
 };
 
 struct RolloverFacts {
-  std::string host;        // MX host
+  std::string host;  // MX host
   std::uint16_t port = 25;
-  std::string owner;       // _25._tcp.<host>
-  std::string zone;        // zone that holds the owner (for updates)
+  std::string owner;  // _25._tcp.<host>
+  std::string zone;   // zone that holds the owner (for updates)
   Security tlsa_security = Security::indeterminate;
   AnswerKind tlsa_kind = AnswerKind::failure;
   std::string tlsa_detail;
@@ -58,17 +58,17 @@ struct RecordRole {
   bool current = false;  // matches the local current key/certificate
   bool next = false;     // matches the local next key/certificate
   std::optional<std::int64_t> first_seen;
-  std::string state;     // live | next | current | stale | hidden | unusable
+  std::string state;  // live | next | current | stale | hidden | unusable
 };
 
 struct RolloverStatus {
   std::vector<RecordRole> records;
-  std::vector<std::string> addresses_ok;      // authenticate with the published RRset
+  std::vector<std::string> addresses_ok;  // authenticate with the published RRset
   std::vector<std::string> addresses_failing;
-  bool next_covered = false;  // a usable record will match the next key
+  bool next_covered = false;                   // a usable record will match the next key
   std::optional<TlsaRecord> missing_for_next;  // what to publish for it
-  std::vector<std::string> findings;  // one sentence each
-  bool ok = true;  // every address authenticates and nothing is broken
+  std::vector<std::string> findings;           // one sentence each
+  bool ok = true;                              // every address authenticates and nothing is broken
 };
 
 RolloverStatus rollover_status(const RolloverFacts& f);
@@ -95,9 +95,9 @@ RolloverPlan plan_rollover(const RolloverFacts& f);
 
 struct PrecheckResult {
   bool safe = false;
-  std::string reason;  // one line
+  std::string reason;                     // one line
   std::optional<std::int64_t> safe_from;  // when it becomes safe, if it will
-  std::vector<TlsaRecord> matching;  // published records that authenticate the new chain
+  std::vector<TlsaRecord> matching;       // published records that authenticate the new chain
 };
 
 // Would serving `candidate` now break DANE for a sender that cached the

@@ -41,7 +41,6 @@ tl::expected<std::uint8_t, std::string> parse_usage(std::string_view text);
 tl::expected<std::uint8_t, std::string> parse_selector(std::string_view text);
 tl::expected<std::uint8_t, std::string> parse_mtype(std::string_view text);
 
-
 struct GenerateParams {
   std::uint8_t usage = usage::dane_ee;
   std::uint8_t selector = selector::spki;
@@ -116,9 +115,9 @@ struct RecordVerdict {
 };
 
 struct VerifyReport {
-  std::string tlsa_base;        // "_25._tcp.mx.example.org", or "" when not known
-  std::string records_from;     // "DNS", "--records FILE", "--record"
-  std::string checked_against;  // "--cert chain.pem (2 certificates)", "--server HOST:PORT"
+  std::string tlsa_base;         // "_25._tcp.mx.example.org", or "" when not known
+  std::string records_from;      // "DNS", "--records FILE", "--record"
+  std::string checked_against;   // "--cert chain.pem (2 certificates)", "--server HOST:PORT"
   std::optional<DnsStatus> dns;  // when the records came from DNS
   std::vector<RecordVerdict> records;
   std::vector<ProbeResult> servers;  // --server: one per address

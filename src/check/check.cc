@@ -98,9 +98,8 @@ struct Job {
 std::vector<CheckReport> run_checks(const std::vector<std::string>& domains, const CheckOptions& options) {
   CheckOptions opt = options;
   if (opt.policy.now == 0)
-    opt.policy.now = std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+    opt.policy.now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   asio::io_context io;
   asio::ssl::context tls(asio::ssl::context::tls_client);
   tls::configure_context(tls.native_handle());
@@ -110,11 +109,12 @@ std::vector<CheckReport> run_checks(const std::vector<std::string>& domains, con
   std::exception_ptr error;
   for (std::size_t i = 0; i < domains.size(); ++i) {
     auto job = std::make_shared<Job>(Job{resolver, tls, opt, Clock::now() + opt.timeout});
-    asio::co_spawn(io, [job, d = domains[i]]() { return job->run(d); },
-                   [&, i, job](std::exception_ptr e, CheckReport r) {
-                     if (e && !error) error = e;
-                     reports[i] = std::move(r);
-                   });
+    asio::co_spawn(
+        io, [job, d = domains[i]]() { return job->run(d); },
+        [&, i, job](std::exception_ptr e, CheckReport r) {
+          if (e && !error) error = e;
+          reports[i] = std::move(r);
+        });
   }
   io.run();
   if (error) std::rethrow_exception(error);

@@ -1,9 +1,9 @@
 // Domain-name input: IDNA conversion and RFC 1035 length and syntax limits.
 #include <idn2.h>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cctype>
-#include <fmt/format.h>
 
 #include "danekit/dns.h"
 
@@ -31,8 +31,8 @@ tl::expected<std::string, std::string> normalize_domain(std::string_view input) 
     char* out = nullptr;
     int rc = idn2_to_ascii_8z(name.c_str(), &out, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);
     if (rc != IDN2_OK) {
-      return tl::unexpected(fmt::format("'{}' is not a valid internationalized domain name: {}",
-                                        name, idn2_strerror(rc)));
+      return tl::unexpected(
+          fmt::format("'{}' is not a valid internationalized domain name: {}", name, idn2_strerror(rc)));
     }
     name = out;
     idn2_free(out);

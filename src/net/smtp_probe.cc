@@ -66,8 +66,7 @@ struct Session : std::enable_shared_from_this<Session> {
 };
 
 template <class Stream>
-asio::awaitable<std::optional<SmtpReply>> read_reply(Stream& s, Session& session, std::string& buf,
-                                                     std::string& err) {
+asio::awaitable<std::optional<SmtpReply>> read_reply(Stream& s, Session& session, std::string& buf, std::string& err) {
   SmtpReplyParser parser;
   std::size_t total = 0;
   char tmp[4096];
@@ -111,7 +110,8 @@ std::string reply_text(const SmtpReply& r) {
 // The plaintext part: banner, EHLO, STARTTLS. Returns false when the probe
 // has ended there (finish() was called).
 asio::awaitable<bool> smtp_to_starttls(tcp::socket& sock, Session& s, const ProbeRequest& req, ProbeResult& out,
-                                       std::string& buf, const std::function<void(Outcome, std::string, std::string)>& finish) {
+                                       std::string& buf,
+                                       const std::function<void(Outcome, std::string, std::string)>& finish) {
   std::string err;
   auto* session = &s;
   session->arm(req.command_timeout);
@@ -207,7 +207,6 @@ asio::awaitable<ProbeResult> probe_smtp(asio::ssl::context& tls_ctx, ProbeReques
 
   if (!req.implicit_tls && !co_await smtp_to_starttls(sock, *session, req, out, buf, finish)) co_return out;
 
-
   if (auto e = tls::prepare(session->stream.native_handle(), req); !e.empty()) {
     finish(Outcome::tls_failed, "handshake", e);
     co_return out;
@@ -230,11 +229,14 @@ asio::awaitable<ProbeResult> probe_smtp(asio::ssl::context& tls_ctx, ProbeReques
   session->arm(req.command_timeout);
   if (co_await send(session->stream, *session, fmt::format("EHLO {}\r\n", req.helo), err)) {
     auto again = co_await read_reply(session->stream, *session, buf, err);
-    if (!again) detail += "; EHLO after STARTTLS: " + err;
-    else if (again->code != 250) detail += "; EHLO after STARTTLS refused: " + reply_text(*again);
+    if (!again)
+      detail += "; EHLO after STARTTLS: " + err;
+    else if (again->code != 250)
+      detail += "; EHLO after STARTTLS refused: " + reply_text(*again);
   }
   session->arm(quit_timeout);
-  if (co_await send(session->stream, *session, "QUIT\r\n", err)) co_await read_reply(session->stream, *session, buf, err);
+  if (co_await send(session->stream, *session, "QUIT\r\n", err))
+    co_await read_reply(session->stream, *session, buf, err);
   finish(outcome, "done", detail);
   co_return out;
 }

@@ -1,7 +1,7 @@
 #include "net/smtp_reply.h"
 
-#include <cctype>
 #include <fmt/format.h>
+#include <cctype>
 
 #include "util/hex.h"
 

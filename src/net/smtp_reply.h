@@ -15,8 +15,8 @@ struct SmtpReply {
 };
 
 struct SmtpLimits {
-  std::size_t max_line = 2048;   // RFC 5321 §4.5.3.1.5 says 512; servers exceed it
-  std::size_t max_lines = 200;   // lines in one multi-line reply
+  std::size_t max_line = 2048;  // RFC 5321 §4.5.3.1.5 says 512; servers exceed it
+  std::size_t max_lines = 200;  // lines in one multi-line reply
 };
 
 class SmtpReplyParser {

@@ -3,9 +3,9 @@
 // absence (NXDOMAIN, NODATA) or with presence-but-unusable.
 #include "danekit/policy.h"
 
-#include <algorithm>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <algorithm>
 #include <set>
 
 #include "danekit/match.h"
@@ -118,10 +118,10 @@ Reason outcome_reason(const ProbeResult& p, const std::string& host, const std::
                          "Renew the certificate; DANE-TA chains are checked for expiry, DANE-EE ones are not.", host,
                          a);
     case Outcome::no_starttls:
-      return make_reason("starttls-missing", Severity::error, "RFC 7672 §2.2",
-                         fmt::format("{} does not offer STARTTLS ({}), but its TLSA records make TLS mandatory.", a,
-                                     p.detail),
-                         "Enable STARTTLS on this server (Postfix: smtpd_tls_security_level = may).", host, a);
+      return make_reason(
+          "starttls-missing", Severity::error, "RFC 7672 §2.2",
+          fmt::format("{} does not offer STARTTLS ({}), but its TLSA records make TLS mandatory.", a, p.detail),
+          "Enable STARTTLS on this server (Postfix: smtpd_tls_security_level = may).", host, a);
     case Outcome::tls_failed:
       return make_reason("tls-handshake-failed", Severity::error, "RFC 7672 §2.2",
                          fmt::format("The TLS handshake with {} failed: {}.", a, p.detail),
@@ -130,14 +130,13 @@ Reason outcome_reason(const ProbeResult& p, const std::string& host, const std::
       return make_reason("unreachable", Severity::error, "RFC 5321 §5.1",
                          fmt::format("No SMTP session with {}: {}.", a, p.detail),
                          "Make sure the server listens on port 25 at this address and is reachable.", host, a);
-    default:
-      return make_reason("probe-failed", Severity::error, "", fmt::format("{}: {}.", a, p.detail), {}, host, a);
+    default: return make_reason("probe-failed", Severity::error, "", fmt::format("{}: {}.", a, p.detail), {}, host, a);
   }
 }
 
 bool dane_failure_is_definite(Outcome o) {
-  return o == Outcome::mismatch || o == Outcome::name_mismatch || o == Outcome::expired ||
-         o == Outcome::no_starttls || o == Outcome::tls_failed;
+  return o == Outcome::mismatch || o == Outcome::name_mismatch || o == Outcome::expired || o == Outcome::no_starttls ||
+         o == Outcome::tls_failed;
 }
 
 }  // namespace
@@ -177,18 +176,19 @@ MxPlan plan_mx(const std::string& domain, const Answer& mx) {
     return p;
   }
   if (mx.security == Security::insecure) {
-    p.reasons.push_back(make_reason("mx-insecure", Severity::warning, "RFC 7672 §2.2.1",
-                                    fmt::format("The MX RRset of {} is not DNSSEC-signed: an attacker could replace "
-                                                "the MX hosts, so DANE protects only what the hosts themselves publish.",
-                                                domain),
-                                    "Sign the domain's zone and publish its DS record in the parent zone."));
+    p.reasons.push_back(
+        make_reason("mx-insecure", Severity::warning, "RFC 7672 §2.2.1",
+                    fmt::format("The MX RRset of {} is not DNSSEC-signed: an attacker could replace "
+                                "the MX hosts, so DANE protects only what the hosts themselves publish.",
+                                domain),
+                    "Sign the domain's zone and publish its DS record in the parent zone."));
   }
   if (mx.kind == AnswerKind::nodata) {
     // §2.2.2 / RFC 5321 §5.1: no MX RRset, the domain itself is the host.
     p.hosts.push_back({domain, 0, true});
-    p.reasons.push_back(make_reason("implicit-mx", Severity::info, "RFC 7672 §2.2.2",
-                                    fmt::format("{} has no MX records; mail goes to the domain's own addresses.",
-                                                domain)));
+    p.reasons.push_back(
+        make_reason("implicit-mx", Severity::info, "RFC 7672 §2.2.2",
+                    fmt::format("{} has no MX records; mail goes to the domain's own addresses.", domain)));
     return p;
   }
   std::vector<MxRdata> records;
@@ -221,10 +221,9 @@ MxPlan plan_mx(const std::string& domain, const Answer& mx) {
       continue;
     }
     if (is_root_or_tld(r.host)) {
-      p.reasons.push_back(make_reason("mx-invalid-target", Severity::warning, "RFC 7672 §2.2.1",
-                                      fmt::format("MX target '{}' is a top-level name and cannot be a mail host.",
-                                                  r.host),
-                                      "", r.host));
+      p.reasons.push_back(make_reason(
+          "mx-invalid-target", Severity::warning, "RFC 7672 §2.2.1",
+          fmt::format("MX target '{}' is a top-level name and cannot be a mail host.", r.host), "", r.host));
       continue;
     }
     if (!seen.insert(r.host).second) continue;
@@ -239,8 +238,8 @@ MxPlan plan_mx(const std::string& domain, const Answer& mx) {
     p.stop = true;
     p.verdict = Verdict::no_mail;
     p.delivery = Delivery::undeliverable;
-    p.reasons.push_back(make_reason("mx-no-usable-host", Severity::error, "RFC 5321 §5.1",
-                                    "No MX record names a usable mail host."));
+    p.reasons.push_back(
+        make_reason("mx-no-usable-host", Severity::error, "RFC 5321 §5.1", "No MX record names a usable mail host."));
   }
   return p;
 }
@@ -290,10 +289,10 @@ HostPlan plan_host(const std::string& domain, Security mx_security, const HostFa
   r.address_security = address_security(v);
   if (const auto* chain = alias_chain(v)) {
     r.is_cname = true;
-    r.reasons.push_back(make_reason("mx-cname", Severity::warning, "RFC 2181 §10.3",
-                                    fmt::format("MX host {} is an alias for {}; MX targets should be host names.",
-                                                host, chain->back()),
-                                    "Point the MX record at the canonical host name.", host));
+    r.reasons.push_back(
+        make_reason("mx-cname", Severity::warning, "RFC 2181 §10.3",
+                    fmt::format("MX host {} is an alias for {}; MX targets should be host names.", host, chain->back()),
+                    "Point the MX record at the canonical host name.", host));
   }
   if (v.usable.empty()) {
     if (!v.failed.empty()) {
@@ -309,7 +308,9 @@ HostPlan plan_host(const std::string& domain, Security mx_security, const HostFa
     if (secure_denial) r.address_security = Security::secure;
     r.reasons.push_back(make_reason("host-no-address", Severity::error, "RFC 5321 §5.1",
                                     fmt::format("MX host {} has no {} addresses.", host,
-                                                ctx.ipv4 && ctx.ipv6 ? "IPv4 or IPv6" : ctx.ipv4 ? "IPv4" : "IPv6"),
+                                                ctx.ipv4 && ctx.ipv6 ? "IPv4 or IPv6"
+                                                : ctx.ipv4           ? "IPv4"
+                                                                     : "IPv6"),
                                     "Publish A or AAAA records for the MX host, or remove it from the MX RRset.",
                                     host));
     return plan;
@@ -550,12 +551,12 @@ CheckReport decide(const std::string& domain, const Answer& mx_answer, const MxP
           for (std::size_t d = 0; d < p.chain.size(); ++d) {
             auto limit = ctx.now + static_cast<std::int64_t>(ctx.warn_days) * 86400;
             if (p.chain[d].not_after < limit) {
-              r.reasons.push_back(make_reason(
-                  "chain-expires-soon", Severity::warning, "RFC 7672 §3.1.2",
-                  fmt::format("The certificate at depth {} served by {} expires within {} days; DANE-TA "
-                              "authentication will then fail.",
-                              d, p.address, ctx.warn_days),
-                  "Renew the certificate before it expires.", r.host, p.address));
+              r.reasons.push_back(
+                  make_reason("chain-expires-soon", Severity::warning, "RFC 7672 §3.1.2",
+                              fmt::format("The certificate at depth {} served by {} expires within {} days; DANE-TA "
+                                          "authentication will then fail.",
+                                          d, p.address, ctx.warn_days),
+                              "Renew the certificate before it expires.", r.host, p.address));
             }
           }
         }
@@ -568,8 +569,10 @@ CheckReport decide(const std::string& domain, const Answer& mx_answer, const MxP
       any_encrypt = true;
       bool ok = false;
       for (const auto& p : results) {
-        if (p.outcome == Outcome::encrypted) ok = true;
-        else r.reasons.push_back(outcome_reason(p, r.host));
+        if (p.outcome == Outcome::encrypted)
+          ok = true;
+        else
+          r.reasons.push_back(outcome_reason(p, r.host));
       }
       if (ok && !delivery) delivery = Delivery::encrypted;
       continue;

@@ -121,7 +121,7 @@ std::string render_text(const CheckReport& r, TextStyle style) {
       w.line(2, fmt::format("TLSA base domain {}, {} record{}", m.tlsa_base, m.records.size(),
                             m.records.size() == 1 ? "" : "s"));
       for (const auto& f : m.records) {
-        std::string status = f.status == "matched" ? w.good(f.status)
+        std::string status = f.status == "matched"     ? w.good(f.status)
                              : f.status == "unmatched" ? w.warn(f.status)
                                                        : w.bad(f.status);
         std::string where;

@@ -2,8 +2,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
-#include <chrono>
 #include <fmt/format.h>
+#include <chrono>
 
 #include "danekit/policy.h"
 #include "danekit/rollover.h"

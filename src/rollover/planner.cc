@@ -1,6 +1,6 @@
 // The rollover planner (RFC 7671 §8.1, RFC 7672 §4): pure functions of facts.
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 
 #include "danekit/rollover.h"
 #include "report/time_format.h"
@@ -117,19 +117,26 @@ RolloverStatus rollover_status(const RolloverFacts& f) {
     role.live = findings[i].status == "matched" || (!findings[i].matches.empty() && role.usable);
     role.current = f.current && record_covers(role.record, *f.current, f.host, f.now);
     role.next = f.next && record_covers(role.record, *f.next, f.host, f.now);
-    if (!role.usable) role.state = "unusable";
-    else if (findings[i].status == "hidden") role.state = "hidden";
-    else if (role.live) role.state = "live";
-    else if (role.next) role.state = "next";
-    else if (role.current) role.state = "current";
-    else role.state = "stale";
+    if (!role.usable)
+      role.state = "unusable";
+    else if (findings[i].status == "hidden")
+      role.state = "hidden";
+    else if (role.live)
+      role.state = "live";
+    else if (role.next)
+      role.state = "next";
+    else if (role.current)
+      role.state = "current";
+    else
+      role.state = "stale";
     if (findings[i].status == "hidden")
-      s.findings.push_back(fmt::format("{} is ignored by senders: a SHA2-512 record with the same usage and selector "
-                                       "is present (RFC 7671 §9)",
-                                       to_presentation(role.record)));
+      s.findings.push_back(
+          fmt::format("{} is ignored by senders: a SHA2-512 record with the same usage and selector "
+                      "is present (RFC 7671 §9)",
+                      to_presentation(role.record)));
     if (role.state == "stale")
-      s.findings.push_back(fmt::format("{} matches nothing served or held: stale, withdraw it",
-                                       to_presentation(role.record)));
+      s.findings.push_back(
+          fmt::format("{} matches nothing served or held: stale, withdraw it", to_presentation(role.record)));
     s.records.push_back(role);
   }
   for (const auto& p : f.served) {
@@ -192,19 +199,25 @@ RolloverPlan plan_rollover(const RolloverFacts& f) {
 
   // Step 3: deploy the new certificate on every address.
   bool all_serve_next = !f.served.empty() && std::all_of(f.served.begin(), f.served.end(),
-                                                          [&](const ProbeResult& p) { return serves_key(p, next); });
+                                                         [&](const ProbeResult& p) { return serves_key(p, next); });
   RolloverStep deploy{3, "Deploy the new certificate on every address", {}, deploy_at, all_serve_next, {}, {}};
-  deploy.detail = fmt::format("Install the certificate for {} on every address of {} ({}); `danekit rollover "
-                              "precheck --cert NEW` confirms it is safe first.",
-                              next.name, f.host, f.served.size());
+  deploy.detail = fmt::format(
+      "Install the certificate for {} on every address of {} ({}); `danekit rollover "
+      "precheck --cert NEW` confirms it is safe first.",
+      next.name, f.host, f.served.size());
 
   // Step 4: verify every address.
   bool all_verified = all_serve_next && std::all_of(f.served.begin(), f.served.end(), [](const ProbeResult& p) {
                         return p.outcome == Outcome::verified;
                       });
-  RolloverStep verify{4, "Verify every address", "Run `danekit check` (or `danekit rollover status`): every address "
-                                                 "must authenticate with the new key.",
-                      0, all_verified, {}, {}};
+  RolloverStep verify{4,
+                      "Verify every address",
+                      "Run `danekit check` (or `danekit rollover status`): every address "
+                      "must authenticate with the new key.",
+                      0,
+                      all_verified,
+                      {},
+                      {}};
 
   // Step 5: withdraw the records that only match the old key.
   RolloverStep withdraw{5, "Withdraw the old records", {}, 0, false, {}, {}};
@@ -215,9 +228,10 @@ RolloverPlan plan_rollover(const RolloverFacts& f) {
   withdraw.done = withdraw.remove.empty() && all_verified;
   withdraw.detail = withdraw.remove.empty()
                         ? std::string("Nothing left that matches only the old key.")
-                        : fmt::format("Remove {} record(s) once every address serves the new key; no wait is needed "
-                                      "for removal.",
-                                      withdraw.remove.size());
+                        : fmt::format(
+                              "Remove {} record(s) once every address serves the new key; no wait is needed "
+                              "for removal.",
+                              withdraw.remove.size());
   plan.steps = {publish, wait, deploy, verify, withdraw};
 
   bool has_issuer_record = std::any_of(status.records.begin(), status.records.end(), [](const RecordRole& r) {
@@ -252,12 +266,13 @@ PrecheckResult precheck_certificate(const RolloverFacts& f, const KeySource& can
     bool hidden = false;
     for (const auto& r : usable_records(f))
       if (record_covers(r, candidate, f.host, f.now)) hidden = true;
-    out.reason = hidden ? fmt::format("a record for {} is published but hidden by a SHA2-512 record (RFC 7671 §9); "
-                                      "senders would reject it",
-                                      candidate.name)
-                        : fmt::format("no published TLSA record at {} matches {}; publish {} and wait {} s first",
-                                      f.owner, candidate.name, to_presentation(record_for_next(f, candidate)),
-                                      wait_of(f));
+    out.reason = hidden
+                     ? fmt::format(
+                           "a record for {} is published but hidden by a SHA2-512 record (RFC 7671 §9); "
+                           "senders would reject it",
+                           candidate.name)
+                     : fmt::format("no published TLSA record at {} matches {}; publish {} and wait {} s first", f.owner,
+                                   candidate.name, to_presentation(record_for_next(f, candidate)), wait_of(f));
     return out;
   }
   // Already in service and authenticating everywhere: deploying it changes nothing.
@@ -274,12 +289,13 @@ PrecheckResult precheck_certificate(const RolloverFacts& f, const KeySource& can
   out.safe_from = from;
   if (f.now >= from) {
     out.safe = true;
-    out.reason = fmt::format("{} matches {} published since before every cache could have expired",
-                             candidate.name, to_presentation(out.matching.front()));
+    out.reason = fmt::format("{} matches {} published since before every cache could have expired", candidate.name,
+                             to_presentation(out.matching.front()));
   } else {
-    out.reason = fmt::format("the record matching {} is too new: senders may still cache the old RRset until {} "
-                             "({} s from now)",
-                             candidate.name, iso8601(from), from - f.now);
+    out.reason = fmt::format(
+        "the record matching {} is too new: senders may still cache the old RRset until {} "
+        "({} s from now)",
+        candidate.name, iso8601(from), from - f.now);
   }
   return out;
 }

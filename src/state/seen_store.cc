@@ -2,10 +2,10 @@
 
 #include <sqlite3.h>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <fmt/format.h>
 #include <vector>
 
 namespace danekit {

@@ -19,8 +19,7 @@ std::string bare_name(const std::string& named) { return named.substr(0, named.f
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
   return true;
 }
 
@@ -59,21 +58,24 @@ tl::expected<Generated, std::string> generate_tlsa(const KeySource& source, cons
   // RFC 7672 §3.1.1-2: an end-entity usage names the server's own certificate,
   // a trust-anchor usage one of its issuers. The other pairing never matches.
   if (ee && p.depth > 0)
-    return tl::unexpected(fmt::format("usage {} names the server's own certificate, not depth {}: use usage 2 "
-                                      "(DANE-TA) for an issuer",
-                                      usage_name(p.usage), p.depth));
+    return tl::unexpected(
+        fmt::format("usage {} names the server's own certificate, not depth {}: use usage 2 "
+                    "(DANE-TA) for an issuer",
+                    usage_name(p.usage), p.depth));
   if (!ee && p.depth == 0)
-    return tl::unexpected(fmt::format("usage {} names an issuer, not the server's own certificate: use --depth 1 "
-                                      "(or --ta) for the issuer, or usage 3 (DANE-EE) for the server",
-                                      usage_name(p.usage)));
+    return tl::unexpected(
+        fmt::format("usage {} names an issuer, not the server's own certificate: use --depth 1 "
+                    "(or --ta) for the issuer, or usage 3 (DANE-EE) for the server",
+                    usage_name(p.usage)));
   if (p.selector == selector::cert && !source.has_certificate())
-    return tl::unexpected(fmt::format("selector 0 (Cert) needs a certificate, and {} has only a public key: use "
-                                      "selector 1 (SPKI)",
-                                      source.name));
+    return tl::unexpected(
+        fmt::format("selector 0 (Cert) needs a certificate, and {} has only a public key: use "
+                    "selector 1 (SPKI)",
+                    source.name));
   if (p.depth > 0 && source.chain.size() <= p.depth) {
     if (!source.has_certificate())
-      return tl::unexpected(fmt::format("--depth {} needs a certificate chain, and {} has only a public key",
-                                        p.depth, source.name));
+      return tl::unexpected(
+          fmt::format("--depth {} needs a certificate chain, and {} has only a public key", p.depth, source.name));
     return tl::unexpected(fmt::format("--depth {} needs a chain of at least {} certificates, {} has {}", p.depth,
                                       p.depth + 1, source.name, source.chain.size()));
   }
@@ -90,18 +92,19 @@ tl::expected<Generated, std::string> generate_tlsa(const KeySource& source, cons
   if (out.record.data.empty()) return tl::unexpected(std::string("the digest could not be computed"));
 
   if (p.usage == usage::pkix_ta || p.usage == usage::pkix_ee)
-    out.warnings.push_back(fmt::format("usage {} is ignored by SMTP senders (RFC 7672 §3.1.3): publish usage {} "
-                                       "instead",
-                                       usage_name(p.usage), ee ? 3 : 2));
+    out.warnings.push_back(
+        fmt::format("usage {} is ignored by SMTP senders (RFC 7672 §3.1.3): publish usage {} "
+                    "instead",
+                    usage_name(p.usage), ee ? 3 : 2));
   if (p.selector == selector::cert && p.depth == 0)
     out.warnings.push_back(
         "selector 0 (Cert) for the server's own certificate changes with every renewal, even with the same key "
         "(an auto-renewing CA renews every few weeks): prefer selector 1 (SPKI) and keep the key across renewals");
   if (p.mtype == mtype::full)
-    out.warnings.push_back(fmt::format("matching type Full(0) puts the whole {} ({} bytes) into DNS: prefer "
-                                       "SHA2-256(1)",
-                                       p.selector == selector::cert ? "certificate" : "public key",
-                                       out.record.data.size()));
+    out.warnings.push_back(
+        fmt::format("matching type Full(0) puts the whole {} ({} bytes) into DNS: prefer "
+                    "SHA2-256(1)",
+                    p.selector == selector::cert ? "certificate" : "public key", out.record.data.size()));
   return out;
 }
 

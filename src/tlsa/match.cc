@@ -2,8 +2,8 @@
 // result itself comes from OpenSSL; this code says why, record by record.
 #include "danekit/match.h"
 
-#include <algorithm>
 #include <fmt/format.h>
+#include <algorithm>
 #include <map>
 
 #include "util/hex.h"

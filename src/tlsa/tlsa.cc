@@ -1,10 +1,10 @@
 // TLSA record values: parsing, naming (RFC 7218) and usability (RFC 7672 §3.1.3).
 #include "danekit/tlsa.h"
 
+#include <fmt/format.h>
 #include <array>
 #include <cctype>
 #include <charconv>
-#include <fmt/format.h>
 
 #include "util/hex.h"
 
@@ -30,8 +30,7 @@ std::string name_of(const std::array<Mnemonic, N>& table, std::uint8_t v) {
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
   return true;
 }
 
@@ -75,15 +74,12 @@ std::optional<std::string> unusable_reason(const TlsaRecord& r) {
       if (r.data.empty()) return std::string("Full(0) record with empty data");
       break;
     case mtype::sha256:
-      if (r.data.size() != 32)
-        return fmt::format("SHA2-256 data is {} bytes long, it must be 32", r.data.size());
+      if (r.data.size() != 32) return fmt::format("SHA2-256 data is {} bytes long, it must be 32", r.data.size());
       break;
     case mtype::sha512:
-      if (r.data.size() != 64)
-        return fmt::format("SHA2-512 data is {} bytes long, it must be 64", r.data.size());
+      if (r.data.size() != 64) return fmt::format("SHA2-512 data is {} bytes long, it must be 64", r.data.size());
       break;
-    default:
-      return fmt::format("matching type {} is not supported", r.mtype);
+    default: return fmt::format("matching type {} is not supported", r.mtype);
   }
   return std::nullopt;
 }

@@ -8,7 +8,6 @@
 #include <cctype>
 #include <set>
 
-
 #include "danekit/match.h"
 #include "danekit/tlsa_generate.h"
 #include "util/hex.h"
@@ -20,8 +19,7 @@ namespace {
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
   return true;
 }
 
@@ -105,7 +103,8 @@ tl::expected<TlsaRecord, std::string> parse_generic(const std::vector<std::strin
 
 tl::expected<TlsaRecord, std::string> parse_rdata_tokens(const std::vector<std::string>& t, std::size_t at) {
   if (at < t.size() && t[at] == "\\#") return parse_generic(t, at);
-  if (t.size() < at + 4) return tl::unexpected(std::string("a TLSA record needs usage, selector, matching type and data"));
+  if (t.size() < at + 4)
+    return tl::unexpected(std::string("a TLSA record needs usage, selector, matching type and data"));
   std::string hex;
   for (std::size_t i = at + 3; i < t.size(); ++i) hex += t[i];
   // Fields first, so "DANE-XX 1 1 .." is reported as the unknown usage it is.
@@ -128,8 +127,9 @@ std::string strip_comment(std::string_view line) {
 }
 
 bool is_usage_token(const std::string& t) {
-  return static_cast<bool>(parse_usage(t)) ||
-         (!t.empty() && std::all_of(t.begin(), t.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }));
+  return static_cast<bool>(parse_usage(t)) || (!t.empty() && std::all_of(t.begin(), t.end(), [](char c) {
+           return std::isdigit(static_cast<unsigned char>(c));
+         }));
 }
 
 std::string bare(const std::string& named) { return named.substr(0, named.find('(')); }
@@ -200,16 +200,15 @@ void rrset_from_findings(VerifyReport& r) {
   }
   if (winner) {
     r.verdict = RrsetVerdict::authenticates;
-    r.verdict_detail = fmt::format("record {} ({}) matches {}", index, describe_parameters(winner->finding.record),
-                                   winner->detail);
+    r.verdict_detail =
+        fmt::format("record {} ({}) matches {}", index, describe_parameters(winner->finding.record), winner->detail);
     if (winner->finding.record.usage == usage::dane_ta)
-      r.verdict_detail +=
-          "; a sender also checks the chain's signatures, dates and names, which only --server does";
+      r.verdict_detail += "; a sender also checks the chain's signatures, dates and names, which only --server does";
     return;
   }
   r.verdict = RrsetVerdict::fails;
-  r.verdict_detail = fmt::format("{} usable record{}, none matches: a DANE sender defers the mail", usable,
-                                 usable == 1 ? "" : "s");
+  r.verdict_detail =
+      fmt::format("{} usable record{}, none matches: a DANE sender defers the mail", usable, usable == 1 ? "" : "s");
 }
 
 nlohmann::ordered_json opt_string(const std::string& s) {
@@ -285,8 +284,8 @@ VerifyReport verify_against_source(const std::vector<TlsaRecord>& records, const
   served.address = served_name(source);
   if (source.has_certificate()) {
     served.chain = source.chain;
-    r.checked_against = fmt::format("{} ({} certificate{})", source.name, source.chain.size(),
-                                    source.chain.size() == 1 ? "" : "s");
+    r.checked_against =
+        fmt::format("{} ({} certificate{})", source.name, source.chain.size(), source.chain.size() == 1 ? "" : "s");
   } else {
     CertInfo key_only;  // no certificate: only selector SPKI(1) can be compared
     key_only.spki_der = source.spki;
@@ -324,13 +323,14 @@ VerifyReport verify_against_source(const std::vector<TlsaRecord>& records, const
     auto unchecked = std::count_if(r.records.begin(), r.records.end(),
                                    [](const RecordVerdict& v) { return v.verdict == "unchecked"; });
     if (unchecked > 0)
-      r.verdict_detail += fmt::format(" ({} Cert(0) record{} not checked: give the certificate)", unchecked,
-                                      unchecked == 1 ? "" : "s");
+      r.verdict_detail +=
+          fmt::format(" ({} Cert(0) record{} not checked: give the certificate)", unchecked, unchecked == 1 ? "" : "s");
   }
   if (records.size() > max_comfortable_rrset)
-    r.warnings.push_back(fmt::format("{} records in one RRset: more than {} makes large DNS answers that some "
-                                     "receivers and resolvers reject",
-                                     records.size(), max_comfortable_rrset));
+    r.warnings.push_back(
+        fmt::format("{} records in one RRset: more than {} makes large DNS answers that some "
+                    "receivers and resolvers reject",
+                    records.size(), max_comfortable_rrset));
   return r;
 }
 
@@ -342,9 +342,10 @@ VerifyReport verify_against_server(const std::vector<TlsaRecord>& records, const
   for (const auto& f : analyze_records(records, chains)) r.records.push_back(verdict_for(f, chains));
   r.servers = probes;
   if (records.size() > max_comfortable_rrset)
-    r.warnings.push_back(fmt::format("{} records in one RRset: more than {} makes large DNS answers that some "
-                                     "receivers and resolvers reject",
-                                     records.size(), max_comfortable_rrset));
+    r.warnings.push_back(
+        fmt::format("{} records in one RRset: more than {} makes large DNS answers that some "
+                    "receivers and resolvers reject",
+                    records.size(), max_comfortable_rrset));
 
   bool any_usable = std::any_of(records.begin(), records.end(), [](const TlsaRecord& t) { return usable_for_smtp(t); });
   if (!any_usable) {
@@ -387,7 +388,8 @@ VerifyReport verify_against_server(const std::vector<TlsaRecord>& records, const
     r.verdict_detail = fmt::format("{} of {} address{} verified by OpenSSL's DANE check", verified, probes.size(),
                                    probes.size() == 1 ? "" : "es");
     if (p.matched)
-      r.verdict_detail += fmt::format("; {} matched {} at depth {}", fmt::format("{} {} {}", p.matched->usage, p.matched->selector, p.matched->mtype),
+      r.verdict_detail += fmt::format("; {} matched {} at depth {}",
+                                      fmt::format("{} {} {}", p.matched->usage, p.matched->selector, p.matched->mtype),
                                       p.address, p.match_depth);
   }
   return r;
@@ -413,8 +415,9 @@ void apply_dns_status(VerifyReport& r, const DnsStatus& dns) {
   } else if (dns.security == Security::insecure) {
     // RFC 7672 §2.2: records from an unsigned zone are ignored.
     r.verdict = RrsetVerdict::insecure;
-    r.verdict_detail = "the TLSA records are not DNSSEC-signed: a DANE sender ignores them (the findings below "
-                       "show what they would do once signed)";
+    r.verdict_detail =
+        "the TLSA records are not DNSSEC-signed: a DANE sender ignores them (the findings below "
+        "show what they would do once signed)";
   }
 }
 

@@ -360,7 +360,8 @@ TEST(Policy, TooManyRecordsWarn) {
   w.mx("d.example", {{10, "mx.d.example"}});
   w.dane_host("mx.d.example", "192.0.2.1");
   std::vector<std::vector<std::uint8_t>> many;
-  for (int i = 0; i < 13; ++i) many.push_back(tlsa_rd(3, 1, 1, std::vector<std::uint8_t>(32, static_cast<std::uint8_t>(i))));
+  for (int i = 0; i < 13; ++i)
+    many.push_back(tlsa_rd(3, 1, 1, std::vector<std::uint8_t>(32, static_cast<std::uint8_t>(i))));
   w.dns[{"_25._tcp.mx.d.example", rrtype::TLSA}].rdata = many;
   auto r = w.run("d.example");
   EXPECT_TRUE(has_reason(r, "tlsa-too-many"));

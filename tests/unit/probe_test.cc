@@ -29,8 +29,8 @@ using namespace std::chrono_literals;
 using testing::Issued;
 using testing::Peer;
 using testing::ScriptedServer;
-using testing::ServerTls;
 using testing::serve_tls;
+using testing::ServerTls;
 
 ProbeResult run_probe(ProbeRequest req) {
   asio::io_context io;

@@ -67,8 +67,12 @@ TEST(ReportGolden, MultiMxColour) {
   expect_golden("multi-mx.ansi", render_text(multi_mx().run("multi.example"), {true}));
 }
 TEST(ReportGolden, MultiMxJson) { expect_golden("multi-mx.json", to_json(multi_mx().run("multi.example")) + "\n"); }
-TEST(ReportGolden, BogusTlsaText) { expect_golden("bogus-tlsa.txt", render_text(bogus_tlsa().run("bogus.example"), {})); }
-TEST(ReportGolden, BogusTlsaJson) { expect_golden("bogus-tlsa.json", to_json(bogus_tlsa().run("bogus.example")) + "\n"); }
+TEST(ReportGolden, BogusTlsaText) {
+  expect_golden("bogus-tlsa.txt", render_text(bogus_tlsa().run("bogus.example"), {}));
+}
+TEST(ReportGolden, BogusTlsaJson) {
+  expect_golden("bogus-tlsa.json", to_json(bogus_tlsa().run("bogus.example")) + "\n");
+}
 TEST(ReportGolden, UnusableText) { expect_golden("unusable.txt", render_text(unusable().run("unusable.example"), {})); }
 
 }  // namespace

@@ -52,8 +52,8 @@ inline std::vector<std::uint8_t> tlsa_rd(int u, int s, int m, std::vector<std::u
   return out;
 }
 
-inline Answer ans(std::string name, std::uint16_t type, S sec, K kind, std::vector<std::vector<std::uint8_t>> rdata = {},
-           std::vector<std::string> cnames = {}) {
+inline Answer ans(std::string name, std::uint16_t type, S sec, K kind,
+                  std::vector<std::vector<std::uint8_t>> rdata = {}, std::vector<std::string> cnames = {}) {
   Answer a;
   a.qname = std::move(name);
   a.qtype = type;

@@ -53,8 +53,7 @@ inline Issued issue(const std::string& cn, const Issued* issuer, bool ca, std::v
   X509_gmtime_adj(X509_getm_notAfter(x), not_after_offset);
   X509_set_pubkey(x, out.key.get());
   X509_NAME* name = X509_get_subject_name(x);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1,
-                             0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
   X509* issuer_cert = issuer ? issuer->cert.get() : x;
   X509_set_issuer_name(x, X509_get_subject_name(issuer_cert));
   add_ext(x, issuer_cert, NID_basic_constraints, ca ? "critical,CA:TRUE" : "critical,CA:FALSE");

@@ -102,8 +102,8 @@ class Pki {
         "ca.pem -days 3650 -subj '/CN=Test CA " + alg + "'");
     run("openssl req " + newkey + " -nodes -keyout " + p + "leaf.key -out " + p +
         "leaf.csr -subj '/CN=mx.example.org'");
-    run("openssl x509 -req -in " + p + "leaf.csr -CA " + p + "ca.pem -CAkey " + p + "ca.key -set_serial 7 -out " +
-        p + "leaf.pem -days 3650");
+    run("openssl x509 -req -in " + p + "leaf.csr -CA " + p + "ca.pem -CAkey " + p + "ca.key -set_serial 7 -out " + p +
+        "leaf.pem -days 3650");
     run("cat " + p + "leaf.pem " + p + "ca.pem > " + p + "chain.pem");
     run("openssl x509 -in " + p + "leaf.pem -outform DER -out " + p + "leaf.der");
     run("openssl pkey -in " + p + "leaf.key -outform DER -out " + p + "leaf.key.der");
@@ -118,7 +118,9 @@ class Pki {
     run("openssl pkey -in " + p + "leaf.key -traditional -aes256 -passout pass:secret -out " + p + "enc.trad.key");
     // A CSR whose signature no longer verifies: flip the last byte of the DER.
     run("cp " + p + "leaf.csr.der " + p + "badsig.csr.der && size=$(stat -c %s " + p +
-        "badsig.csr.der) && last=$(tail -c1 " + p + "badsig.csr.der | od -An -tu1 | tr -d ' ') && printf \"$(printf '\\\\%03o' $(( (last + 1) % 256 )))\" | dd of=" +
+        "badsig.csr.der) && last=$(tail -c1 " + p +
+        "badsig.csr.der | od -An -tu1 | tr -d ' ') && printf \"$(printf '\\\\%03o' $(( (last + 1) % 256 )))\" | dd "
+        "of=" +
         p + "badsig.csr.der bs=1 seek=$((size - 1)) conv=notrunc status=none");
     run("openssl req -in " + p + "badsig.csr.der -inform DER -out " + p + "badsig.csr");
   }
@@ -297,7 +299,8 @@ TEST(TlsaGenerate, ParametersByNumberOrName) {
   EXPECT_FALSE(parse_usage(""));
   EXPECT_FALSE(parse_selector("-1"));
   EXPECT_FALSE(parse_mtype("SHA1"));
-  EXPECT_EQ(parse_usage("DANE-XX").error(), "unknown usage 'DANE-XX': expected 0-3 or PKIX-TA, PKIX-EE, DANE-TA, DANE-EE");
+  EXPECT_EQ(parse_usage("DANE-XX").error(),
+            "unknown usage 'DANE-XX': expected 0-3 or PKIX-TA, PKIX-EE, DANE-TA, DANE-EE");
 }
 
 TEST(TlsaGenerate, Formats) {
@@ -308,7 +311,8 @@ TEST(TlsaGenerate, Formats) {
   ASSERT_TRUE(owner);
   EXPECT_EQ(*owner, "_25._tcp.mx.example.org.");
   EXPECT_EQ(format_record(r, *owner, 3600, RecordFormat::zone), "_25._tcp.mx.example.org. 3600 IN TLSA 3 1 1 " + hex);
-  EXPECT_EQ(format_record(r, *owner, std::nullopt, RecordFormat::zone), "_25._tcp.mx.example.org. IN TLSA 3 1 1 " + hex);
+  EXPECT_EQ(format_record(r, *owner, std::nullopt, RecordFormat::zone),
+            "_25._tcp.mx.example.org. IN TLSA 3 1 1 " + hex);
   EXPECT_EQ(format_record(r, *owner, 3600, RecordFormat::generic),
             "_25._tcp.mx.example.org. 3600 IN TYPE52 \\# 35 030101" + hex);
   EXPECT_EQ(format_record(r, "", 3600, RecordFormat::zone), "3 1 1 " + hex);
@@ -344,14 +348,22 @@ TEST(TlsaVerifyInput, RecordTextAcceptsOddWhitespaceRejectsBadHex) {
 
 TEST(TlsaVerifyInput, RecordsFile) {
   std::string a(64, 'a'), b(128, 'b');
-  std::string text = "; published 2024\n"
-                     "$TTL 3600\n"
-                     "_25._tcp.mx.example.org. 3600 IN TLSA 3 1 1 " + a + "  ; current key\n"
-                     "# next key\n"
-                     "_25._tcp.mx.example.org. IN TLSA ( 3 1 2\n  " + b.substr(0, 64) + "\n  " + b.substr(64) + " )\n"
-                     "\n"
-                     "2 0 1 " + a + " # bare\n"
-                     "_25._tcp.mx.example.org. TYPE52 \\# 35 030101" + a + "\n";
+  std::string text =
+      "; published 2024\n"
+      "$TTL 3600\n"
+      "_25._tcp.mx.example.org. 3600 IN TLSA 3 1 1 " +
+      a +
+      "  ; current key\n"
+      "# next key\n"
+      "_25._tcp.mx.example.org. IN TLSA ( 3 1 2\n  " +
+      b.substr(0, 64) + "\n  " + b.substr(64) +
+      " )\n"
+      "\n"
+      "2 0 1 " +
+      a +
+      " # bare\n"
+      "_25._tcp.mx.example.org. TYPE52 \\# 35 030101" +
+      a + "\n";
   auto r = parse_tlsa_file(text);
   ASSERT_TRUE(r) << r.error();
   ASSERT_EQ(r->size(), 4u);
@@ -451,8 +463,8 @@ TEST(TlsaVerifyServer, OpensslDaneDecidesTheRrset) {
   }
   {
     StarttlsServer server(p.leaf, p.inter);
-    auto r = sh(cli() + " tlsa verify --timeout 5 --server 127.0.0.1:" + std::to_string(server.port()) +
-                " --record '" + issuer_as_ee + "'");
+    auto r = sh(cli() + " tlsa verify --timeout 5 --server 127.0.0.1:" + std::to_string(server.port()) + " --record '" +
+                issuer_as_ee + "'");
     EXPECT_EQ(r.status, 1) << r.out;
     EXPECT_NE(r.out.find("server 127.0.0.1: mismatch"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("did you mean 2 1 1?"), std::string::npos) << r.out;

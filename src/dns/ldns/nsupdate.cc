@@ -4,8 +4,8 @@
 
 #include <arpa/inet.h>
 
-#include <fstream>
 #include <fmt/format.h>
+#include <fstream>
 #include <regex>
 #include <sstream>
 
@@ -28,8 +28,8 @@ std::string rr_text(const TlsaUpdate& u, const TlsaRecord& r, std::uint32_t ttl,
 }
 
 bool valid_base64(const std::string& s) {
-  return !s.empty() && s.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") ==
-                           std::string::npos;
+  return !s.empty() &&
+         s.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") == std::string::npos;
 }
 
 }  // namespace
@@ -43,8 +43,10 @@ tl::expected<TsigKey, std::string> read_tsig_file(const std::string& path) {
   if (text.size() > 65536) return tl::unexpected(fmt::format("--tsig {}: file too large for a key", path));
   TsigKey key;
   std::smatch m;
-  static const std::regex bind(R"re(key\s+"?([A-Za-z0-9._-]+)"?\s*\{[^}]*algorithm\s+"?([A-Za-z0-9-]+)"?\s*;[^}]*secret\s+"([^"]+)"\s*;)re");
-  static const std::regex bind2(R"re(key\s+"?([A-Za-z0-9._-]+)"?\s*\{[^}]*secret\s+"([^"]+)"\s*;[^}]*algorithm\s+"?([A-Za-z0-9-]+)"?\s*;)re");
+  static const std::regex bind(
+      R"re(key\s+"?([A-Za-z0-9._-]+)"?\s*\{[^}]*algorithm\s+"?([A-Za-z0-9-]+)"?\s*;[^}]*secret\s+"([^"]+)"\s*;)re");
+  static const std::regex bind2(
+      R"re(key\s+"?([A-Za-z0-9._-]+)"?\s*\{[^}]*secret\s+"([^"]+)"\s*;[^}]*algorithm\s+"?([A-Za-z0-9-]+)"?\s*;)re");
   static const std::regex line(R"re(^\s*(hmac-[a-z0-9]+):([A-Za-z0-9._-]+):([A-Za-z0-9+/=]+)\s*$)re");
   if (std::regex_search(text, m, bind)) {
     key = {m[1], m[2], m[3]};
@@ -53,8 +55,8 @@ tl::expected<TsigKey, std::string> read_tsig_file(const std::string& path) {
   } else if (std::regex_search(text, m, line)) {
     key = {m[2], m[1], m[3]};
   } else {
-    return tl::unexpected(fmt::format(
-        "--tsig {}: no TSIG key found (expected a BIND key block or 'hmac-sha256:name:secret')", path));
+    return tl::unexpected(
+        fmt::format("--tsig {}: no TSIG key found (expected a BIND key block or 'hmac-sha256:name:secret')", path));
   }
   key.name = fqdn(key.name);
   for (auto& c : key.algorithm) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -155,7 +157,8 @@ std::string format_nsupdate(const TlsaUpdate& u, const std::string& server) {
   }
   out += fmt::format("zone {}\n", fqdn(u.zone));
   for (const auto& r : u.remove) out += fmt::format("update delete {} TLSA {}\n", fqdn(u.owner), to_presentation(r));
-  for (const auto& r : u.add) out += fmt::format("update add {} {} TLSA {}\n", fqdn(u.owner), u.ttl, to_presentation(r));
+  for (const auto& r : u.add)
+    out += fmt::format("update add {} {} TLSA {}\n", fqdn(u.owner), u.ttl, to_presentation(r));
   out += "send\n";
   return out;
 }

@@ -7,10 +7,10 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <fmt/format.h>
 #include <cstdio>
 #include <cstring>
 #include <optional>
-#include <fmt/format.h>
 
 // ldns's headers redefine `bool` for C; they come after every C++ header.
 #include <ldns/ldns.h>
@@ -61,8 +61,7 @@ std::vector<ldns_rr*> read_zone_records(const std::string& path, const char* wha
       for (auto* r : out) ldns_rr_free(r);
       if (origin) ldns_rdf_deep_free(origin);
       if (prev) ldns_rdf_deep_free(prev);
-      throw ResolverError(
-          fmt::format("{} file '{}' line {}: {}", what, path, line, ldns_get_errorstr_by_id(st)));
+      throw ResolverError(fmt::format("{} file '{}' line {}: {}", what, path, line, ldns_get_errorstr_by_id(st)));
     }
     out.push_back(rr);
     if (out.size() > 10000) break;
@@ -268,8 +267,7 @@ UnboundResolver::UnboundResolver(asio::any_io_executor ex, const ResolverConfig&
       ldns_rr_free(rr);
     }
     if (ns == 0 || addrs == 0)
-      fail(fmt::format("root hints file '{}' needs NS records and their A or AAAA addresses",
-                       config.root_hints_file));
+      fail(fmt::format("root hints file '{}' needs NS records and their A or AAAA addresses", config.root_hints_file));
     set("root-hints:", config.root_hints_file);
   }
 
@@ -363,8 +361,7 @@ std::string validate_forwarder(const std::string& spec) {
       if (c < '0' || c > '9' || value > 65535) return fmt::format("--resolver '{}': bad port '{}'", spec, port);
       value = value * 10 + (c - '0');
     }
-    if (port.empty() || value < 1 || value > 65535)
-      return fmt::format("--resolver '{}': port must be 1-65535", spec);
+    if (port.empty() || value < 1 || value > 65535) return fmt::format("--resolver '{}': port must be 1-65535", spec);
   }
   return {};
 }

@@ -4,8 +4,8 @@
 // deadline and classified into an Answer (danekit/dns.h).
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 
 #include <chrono>

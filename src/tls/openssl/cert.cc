@@ -86,10 +86,10 @@ tl::expected<CertInfo, std::string> parse_certificate_der(const std::vector<std:
       const GENERAL_NAME* g = sk_GENERAL_NAME_value(sans, i);
       if (g->type != GEN_DNS) continue;
       const ASN1_IA5STRING* s = g->d.dNSName;
-      info.dns_names.push_back(sanitize_peer_text(
-          std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
-                           static_cast<std::size_t>(ASN1_STRING_length(s))),
-          255));
+      info.dns_names.push_back(
+          sanitize_peer_text(std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                                              static_cast<std::size_t>(ASN1_STRING_length(s))),
+                             255));
     }
     GENERAL_NAMES_free(sans);
   }
@@ -98,10 +98,9 @@ tl::expected<CertInfo, std::string> parse_certificate_der(const std::vector<std:
   while ((idx = X509_NAME_get_index_by_NID(subject, NID_commonName, idx)) >= 0) last = idx;
   if (last >= 0) {
     const ASN1_STRING* cn = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, last));
-    info.common_name = sanitize_peer_text(
-        std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(cn)),
-                         static_cast<std::size_t>(ASN1_STRING_length(cn))),
-        255);
+    info.common_name = sanitize_peer_text(std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(cn)),
+                                                           static_cast<std::size_t>(ASN1_STRING_length(cn))),
+                                          255);
   }
   info.spki_sha256 = to_hex(tlsa_digest(1, info.spki_der));
   return info;

@@ -155,8 +155,7 @@ tl::expected<std::vector<CertInfo>, std::string> certificates_from_der(const Byt
 }
 
 template <class T>
-tl::expected<T, std::string> with_path(const std::string& path,
-                                       tl::expected<T, std::string> (*parse)(const Bytes&)) {
+tl::expected<T, std::string> with_path(const std::string& path, tl::expected<T, std::string> (*parse)(const Bytes&)) {
   auto bytes = read_file_bytes(path);
   if (!bytes) return tl::unexpected(bytes.error());
   auto out = parse(*bytes);
@@ -207,9 +206,12 @@ tl::expected<Bytes, std::string> parse_private_key(const Bytes& input) {
   for (const auto& b : *blocks) {
     int legacy = EVP_PKEY_NONE;
     if (b.label == "ENCRYPTED PRIVATE KEY") return tl::unexpected(std::string("the key is encrypted"));
-    if (b.label == "RSA PRIVATE KEY") legacy = EVP_PKEY_RSA;
-    else if (b.label == "EC PRIVATE KEY") legacy = EVP_PKEY_EC;
-    else if (b.label != "PRIVATE KEY") continue;
+    if (b.label == "RSA PRIVATE KEY")
+      legacy = EVP_PKEY_RSA;
+    else if (b.label == "EC PRIVATE KEY")
+      legacy = EVP_PKEY_EC;
+    else if (b.label != "PRIVATE KEY")
+      continue;
     if (b.legacy_encrypted) return tl::unexpected(std::string("the key is encrypted"));
     Pkey key = private_key_from_der(b.der, legacy);
     if (!key) return tl::unexpected(fmt::format("the {} block does not parse", b.label));

@@ -39,7 +39,8 @@ std::string prepare(SSL* ssl, const ProbeRequest& req) {
   if (!req.tlsa_base.empty() && SSL_set_tlsext_host_name(ssl, req.tlsa_base.c_str()) != 1)
     return "cannot set SNI: " + error_queue();
   if (req.mode != ProbeMode::dane) return {};
-  if (SSL_dane_enable(ssl, req.tlsa_base.empty() ? nullptr : req.tlsa_base.c_str()) <= 0) return "cannot enable DANE: " + error_queue();
+  if (SSL_dane_enable(ssl, req.tlsa_base.empty() ? nullptr : req.tlsa_base.c_str()) <= 0)
+    return "cannot enable DANE: " + error_queue();
   // §3.2.1: DANE-EE(3) means no name checks. Names apply to DANE-TA(2) only.
   SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
   SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
@@ -92,15 +93,10 @@ void collect(SSL* ssl, const ProbeRequest& req, ProbeResult& out) {
     return;
   }
   switch (vr) {
-    case X509_V_ERR_HOSTNAME_MISMATCH:
-      out.outcome = Outcome::name_mismatch;
-      break;
+    case X509_V_ERR_HOSTNAME_MISMATCH: out.outcome = Outcome::name_mismatch; break;
     case X509_V_ERR_CERT_HAS_EXPIRED:
-    case X509_V_ERR_CERT_NOT_YET_VALID:
-      out.outcome = Outcome::expired;
-      break;
-    default:
-      out.outcome = Outcome::mismatch;
+    case X509_V_ERR_CERT_NOT_YET_VALID: out.outcome = Outcome::expired; break;
+    default: out.outcome = Outcome::mismatch;
   }
   out.detail = out.verify_error.empty() ? "no TLSA record matched" : out.verify_error;
 }

@@ -15,15 +15,6 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-std::string when(std::int64_t t) {
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 struct Args {
   std::string host, domain, current_cert, current_key, next_key, next_cert, next_csr, cert, state, nsupdate, tsig;
   std::string format = "text", out;
@@ -146,7 +137,7 @@ int run_status(const Args& a) {
                         {"live", r.live},
                         {"current", r.current},
                         {"next", r.next},
-                        {"first_seen", r.first_seen ? json(when(*r.first_seen)) : json()},
+                        {"first_seen", r.first_seen ? json(iso8601(*r.first_seen)) : json()},
                         {"unusable_reason", r.usable ? json() : json(r.unusable_reason)}});
       json served = json::array();
       for (const auto& p : f->served)
@@ -170,7 +161,7 @@ int run_status(const Args& a) {
                to_string(f->tlsa_kind), f->tlsa_ttl, f->negative_ttl);
     for (const auto& r : s.records)
       fmt::print("  {:8} {}{}\n", r.state, to_presentation(r.record),
-                 r.first_seen ? fmt::format("  (first seen {})", when(*r.first_seen)) : "");
+                 r.first_seen ? fmt::format("  (first seen {})", iso8601(*r.first_seen)) : "");
     for (const auto& p : f->served)
       fmt::print("  {} serves {}: {}\n", p.address, p.chain.empty() ? "(no certificate)" : p.chain[0].spki_sha256,
                  to_string(p.outcome));
@@ -215,7 +206,7 @@ int run_plan(const Args& a) {
           steps.push_back({{"step", s.number},
                            {"title", s.title},
                            {"detail", s.detail},
-                           {"earliest", s.earliest ? json(when(s.earliest)) : json()},
+                           {"earliest", s.earliest ? json(iso8601(s.earliest)) : json()},
                            {"done", s.done},
                            {"add", add},
                            {"remove", rem}});
@@ -232,7 +223,7 @@ int run_plan(const Args& a) {
                    plan.wait_seconds, f->tlsa_ttl, f->negative_ttl, f->margin);
         for (const auto& s : plan.steps) {
           fmt::print("  {}. [{}] {}{}\n", s.number, s.done ? "done" : "    ", s.title,
-                     s.earliest && !s.done ? fmt::format("  (not before {})", when(s.earliest)) : "");
+                     s.earliest && !s.done ? fmt::format("  (not before {})", iso8601(s.earliest)) : "");
           fmt::print("       {}\n", s.detail);
           for (const auto& r : s.add) fmt::print("       + {} {} IN TLSA {}\n", f->owner, u.ttl, to_presentation(r));
           for (const auto& r : s.remove) fmt::print("       - {} IN TLSA {}\n", f->owner, to_presentation(r));
@@ -262,7 +253,7 @@ int run_precheck(const Args& a) {
       continue;
     }
     fmt::print("UNSAFE: {}: {}{}\n", host, r.reason,
-               r.safe_from ? fmt::format("; safe from {}", when(*r.safe_from)) : "");
+               r.safe_from ? fmt::format("; safe from {}", iso8601(*r.safe_from)) : "");
     status = std::max(status, f->tlsa_security == Security::indeterminate ? exit_status::undetermined : 1);
   }
   return status;

@@ -99,6 +99,9 @@ inline constexpr int internal = 70;
 }  // namespace exit_status
 int exit_status_for(const CheckReport& r);
 
+// "2026-11-23T19:38:00Z" for seconds since the epoch.
+std::string iso8601(std::int64_t epoch);
+
 std::string to_json(const CheckReport& r);  // one line, schema danekit.check/1
 
 struct TextStyle {

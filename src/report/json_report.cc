@@ -2,7 +2,6 @@
 #include <nlohmann/json.hpp>
 
 #include "danekit/report.h"
-#include "report/time_format.h"
 #include "util/hex.h"
 
 namespace danekit {

@@ -4,7 +4,6 @@
 #include <fmt/ranges.h>
 
 #include "danekit/report.h"
-#include "report/time_format.h"
 #include "util/hex.h"
 
 namespace danekit {

@@ -1,4 +1,6 @@
 // The public names of verdicts, deliveries and outcomes (docs/json.md).
+#include <ctime>
+
 #include "danekit/report.h"
 
 namespace danekit {
@@ -60,6 +62,15 @@ std::string_view to_string(Outcome o) {
     case Outcome::not_checked: return "not-checked";
   }
   return "not-checked";
+}
+
+std::string iso8601(std::int64_t epoch) {
+  std::time_t t = static_cast<std::time_t>(epoch);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 }  // namespace danekit

@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "danekit/rollover.h"
-#include "report/time_format.h"
 
 namespace danekit {
 

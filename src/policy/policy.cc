@@ -534,6 +534,16 @@ CheckReport decide(const std::string& domain, const Answer& mx_answer, const MxP
                           "something in front of it) is open to plaintext command injection.",
                           p.address),
               "Update the server software or the middlebox in front of it.", r.host, p.address));
+        // RFC 7671 §5.2.3: a DANE-TA key the server does not send works only with
+        // clients that take a bare key as the trust anchor (OpenSSL does).
+        if (p.outcome == Outcome::verified && p.matched && p.matched->usage == usage::dane_ta &&
+            p.match_depth >= static_cast<int>(p.chain.size()))
+          r.reasons.push_back(make_reason(
+              "ta-not-sent", Severity::warning, "RFC 7671 §5.2.3",
+              fmt::format("{} authenticates through a DANE-TA key it does not send; senders that need the "
+                          "trust-anchor certificate in the chain will fail.",
+                          p.address),
+              "Send the trust-anchor certificate in the chain (or publish a DANE-EE record).", r.host, p.address));
         // DANE-EE ignores dates (§3.1.1), but an expired leaf is worth knowing about.
         if (p.outcome == Outcome::verified && p.matched && p.matched->usage == usage::dane_ee && !p.chain.empty() &&
             p.chain[0].not_after < ctx.now)

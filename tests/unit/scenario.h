@@ -69,6 +69,8 @@ inline Answer ans(std::string name, std::uint16_t type, S sec, K kind,
 // orchestrator does, without I/O.
 struct World {
   std::map<std::pair<std::string, std::uint16_t>, Answer> dns;
+  // When set, replaces `server` and returns the whole probe result.
+  std::function<ProbeResult(const ProbeRequest&)> probe;
   std::function<Outcome(const ProbeRequest&)> server = [](const ProbeRequest& r) {
     return r.mode == ProbeMode::dane ? Outcome::verified : Outcome::encrypted;
   };
@@ -103,6 +105,10 @@ struct World {
           req.mode = hp.mode;
           req.records = hp.usable;
           req.tlsa_base = hp.report.tlsa_base;
+          if (probe) {
+            results.push_back(probe(req));
+            continue;
+          }
           ProbeResult p;
           p.address = addr;
           p.outcome = server(req);

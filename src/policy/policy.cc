@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <set>
 
+#include "danekit/cert.h"
 #include "danekit/match.h"
 #include "dns/unbound/wire.h"
 #include "policy/reasons.h"
@@ -474,7 +475,13 @@ CheckReport decide(const std::string& domain, const Answer& mx_answer, const MxP
           if (!(f.record == *p.matched)) continue;
           bool known = std::any_of(f.matches.begin(), f.matches.end(),
                                    [&](const RecordMatch& m) { return m.address == p.address; });
-          if (!known) f.matches.push_back({p.address, p.match_depth});
+          if (!known) {
+            f.matches.push_back({p.address, p.match_depth});
+            if (f.note.empty() && f.record.usage == usage::dane_ta)
+              f.note =
+                  "the trust anchor is not in the served chain; OpenSSL checked the chain's top signature "
+                  "with this key";
+          }
           if (f.status == "unmatched") f.status = "matched";
         }
       }
@@ -536,8 +543,13 @@ CheckReport decide(const std::string& domain, const Answer& mx_answer, const MxP
               "Update the server software or the middlebox in front of it.", r.host, p.address));
         // RFC 7671 §5.2.3: a DANE-TA key the server does not send works only with
         // clients that take a bare key as the trust anchor (OpenSSL does).
-        if (p.outcome == Outcome::verified && p.matched && p.matched->usage == usage::dane_ta &&
-            p.match_depth >= static_cast<int>(p.chain.size()))
+        bool ta_sent = true;
+        if (p.outcome == Outcome::verified && p.matched && p.matched->usage == usage::dane_ta) {
+          ta_sent = false;
+          for (std::size_t d = 1; d < p.chain.size(); ++d)
+            if (tlsa_association(p.chain[d], p.matched->selector, p.matched->mtype) == p.matched->data) ta_sent = true;
+        }
+        if (!ta_sent)
           r.reasons.push_back(make_reason(
               "ta-not-sent", Severity::warning, "RFC 7671 §5.2.3",
               fmt::format("{} authenticates through a DANE-TA key it does not send; senders that need the "

@@ -355,28 +355,31 @@ TEST(Policy, MxHostsThatDoNotExistMakeMailUndeliverableNotDeferred) {
   EXPECT_EQ(r.delivery, Delivery::deferred);
 }
 
-// A verified DANE-TA address with a chain expiring at `not_after`.
-World ta_world(std::int64_t not_after, int depth, std::size_t chain_len) {
+// A verified DANE-TA address with a chain expiring at `not_after`; the 2 1 0
+// record's key is the issuer's (sent) or a key the server does not send.
+World ta_world(std::int64_t not_after, bool anchor_sent) {
+  const std::vector<std::uint8_t> anchor_key(91, 0x42);
   World w;
   w.ctx.now = 1800000000;
   w.mx("d.example", {{10, "mx.d.example"}});
   w.dane_host("mx.d.example", "192.0.2.1");
-  w.dns[{"_25._tcp.mx.d.example", rrtype::TLSA}].rdata = {tlsa_rd(2, 1, 1)};
+  w.dns[{"_25._tcp.mx.d.example", rrtype::TLSA}].rdata = {tlsa_rd(2, 1, 0, anchor_key)};
   w.probe = [=](const ProbeRequest& req) {
     ProbeResult p;
     p.address = req.address;
     p.outcome = Outcome::verified;
     p.matched = req.records.front();
-    p.match_depth = depth;
-    p.chain.resize(chain_len);
+    p.match_depth = 1;
+    p.chain.resize(2);
     for (auto& c : p.chain) c.not_after = not_after;
+    p.chain[1].spki_der = anchor_sent ? anchor_key : std::vector<std::uint8_t>(91, 0x17);
     return p;
   };
   return w;
 }
 
 TEST(Policy, DaysWarnsBeforeADaneTaChainExpires) {
-  auto w = ta_world(1800000000 + 10 * 86400, 1, 2);
+  auto w = ta_world(1800000000 + 10 * 86400, true);
   EXPECT_FALSE(has_reason(w.run("d.example"), "chain-expires-soon"));
   w.ctx.warn_days = 30;
   auto r = w.run("d.example");
@@ -385,8 +388,8 @@ TEST(Policy, DaysWarnsBeforeADaneTaChainExpires) {
 }
 
 TEST(Policy, DaneTaKeyNotSentIsAWarning) {
-  EXPECT_FALSE(has_reason(ta_world(1900000000, 1, 2).run("d.example"), "ta-not-sent"));
-  auto r = ta_world(1900000000, 1, 1).run("d.example");
+  EXPECT_FALSE(has_reason(ta_world(1900000000, true).run("d.example"), "ta-not-sent"));
+  auto r = ta_world(1900000000, false).run("d.example");
   EXPECT_TRUE(has_reason(r, "ta-not-sent"));
   EXPECT_EQ(r.verdict, Verdict::valid);
 }

@@ -109,13 +109,12 @@ std::string reply_text(const SmtpReply& r) {
 
 // The plaintext part: banner, EHLO, STARTTLS. Returns false when the probe
 // has ended there (finish() was called).
-asio::awaitable<bool> smtp_to_starttls(tcp::socket& sock, Session& s, const ProbeRequest& req, ProbeResult& out,
+asio::awaitable<bool> smtp_to_starttls(tcp::socket& sock, Session& session, const ProbeRequest& req, ProbeResult& out,
                                        std::string& buf,
                                        const std::function<void(Outcome, std::string, std::string)>& finish) {
   std::string err;
-  auto* session = &s;
-  session->arm(req.command_timeout);
-  auto banner = co_await read_reply(sock, *session, buf, err);
+  session.arm(req.command_timeout);
+  auto banner = co_await read_reply(sock, session, buf, err);
   if (!banner) {
     finish(Outcome::unreachable, "banner", "greeting: " + err);
     co_return false;
@@ -126,12 +125,12 @@ asio::awaitable<bool> smtp_to_starttls(tcp::socket& sock, Session& s, const Prob
     co_return false;
   }
 
-  session->arm(req.command_timeout);
-  if (!co_await send(sock, *session, fmt::format("EHLO {}\r\n", req.helo), err)) {
+  session.arm(req.command_timeout);
+  if (!co_await send(sock, session, fmt::format("EHLO {}\r\n", req.helo), err)) {
     finish(Outcome::unreachable, "ehlo", "EHLO: " + err);
     co_return false;
   }
-  auto ehlo = co_await read_reply(sock, *session, buf, err);
+  auto ehlo = co_await read_reply(sock, session, buf, err);
   if (!ehlo) {
     finish(Outcome::unreachable, "ehlo", "EHLO reply: " + err);
     co_return false;
@@ -142,18 +141,18 @@ asio::awaitable<bool> smtp_to_starttls(tcp::socket& sock, Session& s, const Prob
   }
   out.starttls_offered = ehlo_has(*ehlo, "STARTTLS");
   if (!out.starttls_offered) {
-    session->arm(quit_timeout);
-    if (co_await send(sock, *session, "QUIT\r\n", err)) co_await read_reply(sock, *session, buf, err);
+    session.arm(quit_timeout);
+    if (co_await send(sock, session, "QUIT\r\n", err)) co_await read_reply(sock, session, buf, err);
     finish(Outcome::no_starttls, "ehlo", "STARTTLS is not offered in the EHLO reply");
     co_return false;
   }
 
-  session->arm(req.command_timeout);
-  if (!co_await send(sock, *session, "STARTTLS\r\n", err)) {
+  session.arm(req.command_timeout);
+  if (!co_await send(sock, session, "STARTTLS\r\n", err)) {
     finish(Outcome::no_starttls, "starttls", "STARTTLS: " + err);
     co_return false;
   }
-  auto starttls = co_await read_reply(sock, *session, buf, err);
+  auto starttls = co_await read_reply(sock, session, buf, err);
   if (!starttls) {
     finish(Outcome::no_starttls, "starttls", "STARTTLS reply: " + err);
     co_return false;

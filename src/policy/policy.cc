@@ -135,6 +135,85 @@ Reason outcome_reason(const ProbeResult& p, const std::string& host, const std::
   }
 }
 
+// Findings for a host whose usable TLSA records were checked against what its
+// addresses served: agility, unmatched records, injection, keys not sent,
+// expired DANE-EE certificates, and --days expiry warnings.
+void add_dane_findings(MxReport& r, const std::vector<ProbeResult>& results, bool host_auth, bool have_chains,
+                       const PolicyContext& ctx) {
+  // RFC 7671 §9: a wrong SHA2-512 record hides a right SHA2-256 one.
+  for (const auto& f : r.records) {
+    if (f.status == "hidden" && !f.matches.empty()) {
+      r.reasons.push_back(make_reason(
+          "digest-agility-hidden", Severity::error, "RFC 7671 §9",
+          fmt::format("The record {} matches the server, but senders ignore it because a {} record with the "
+                      "same usage and selector is present and does not match.",
+                      to_presentation(f.record), mtype_name(mtype::sha512)),
+          "Correct or remove the SHA2-512 records, or publish SHA2-256 only.", r.host));
+    }
+    bool explained_by_agility =
+        f.record.mtype == mtype::sha512 && std::any_of(r.records.begin(), r.records.end(), [](const RecordFinding& g) {
+          return g.status == "hidden" && !g.matches.empty();
+        });
+    if (f.status == "unmatched" && have_chains && !explained_by_agility) {
+      r.reasons.push_back(make_reason(
+          "tlsa-record-unmatched", host_auth ? Severity::info : Severity::warning, "RFC 7671 §8",
+          fmt::format("The record {} matches no address of {}{}.", to_presentation(f.record), r.host,
+                      f.note.empty() ? "" : ": " + f.note),
+          host_auth ? "Fine if it is the next key of a planned rollover; otherwise remove it." : "", r.host));
+    }
+  }
+  for (const auto& p : results) {
+    if (p.plaintext_injection)
+      r.reasons.push_back(
+          make_reason("starttls-injection", Severity::warning, "RFC 3207 §5",
+                      fmt::format("{} sent data after its 220 reply to STARTTLS; it was discarded, but the server (or "
+                                  "something in front of it) is open to plaintext command injection.",
+                                  p.address),
+                      "Update the server software or the middlebox in front of it.", r.host, p.address));
+    // RFC 7671 §5.2.3: a DANE-TA key the server does not send works only with
+    // clients that take a bare key as the trust anchor (OpenSSL does).
+    bool ta_sent = true;
+    if (p.outcome == Outcome::verified && p.matched && p.matched->usage == usage::dane_ta) {
+      ta_sent = false;
+      for (std::size_t d = 1; d < p.chain.size(); ++d)
+        if (tlsa_association(p.chain[d], p.matched->selector, p.matched->mtype) == p.matched->data) ta_sent = true;
+    }
+    if (!ta_sent)
+      r.reasons.push_back(make_reason(
+          "ta-not-sent", Severity::warning, "RFC 7671 §5.2.3",
+          fmt::format("{} authenticates through a DANE-TA key it does not send; senders that need the "
+                      "trust-anchor certificate in the chain will fail.",
+                      p.address),
+          "Send the trust-anchor certificate in the chain (or publish a DANE-EE record).", r.host, p.address));
+    // DANE-EE ignores dates (§3.1.1), but an expired leaf is worth knowing about.
+    if (p.outcome == Outcome::verified && p.matched && p.matched->usage == usage::dane_ee && !p.chain.empty() &&
+        p.chain[0].not_after < ctx.now)
+      r.reasons.push_back(
+          make_reason("ee-certificate-expired", Severity::info, "RFC 7672 §3.1.1",
+                      fmt::format("The certificate of {} has expired; DANE-EE(3) ignores dates, so DANE senders still "
+                                  "authenticate it, but other clients will not.",
+                                  p.address),
+                      "Renew the certificate (keep the key, and the 3 1 1 record stays valid).", r.host, p.address));
+  }
+  // --days: DANE-TA chains are date-checked, so warn ahead of expiry.
+  if (ctx.warn_days > 0) {
+    for (const auto& p : results) {
+      if (p.outcome != Outcome::verified || !p.matched || p.matched->usage != usage::dane_ta) continue;
+      for (std::size_t d = 0; d < p.chain.size(); ++d) {
+        auto limit = ctx.now + static_cast<std::int64_t>(ctx.warn_days) * 86400;
+        if (p.chain[d].not_after < limit) {
+          r.reasons.push_back(
+              make_reason("chain-expires-soon", Severity::warning, "RFC 7672 §3.1.2",
+                          fmt::format("The certificate at depth {} served by {} expires within {} days; DANE-TA "
+                                      "authentication will then fail.",
+                                      d, p.address, ctx.warn_days),
+                          "Renew the certificate before it expires.", r.host, p.address));
+        }
+      }
+    }
+  }
+}
+
 bool dane_failure_is_definite(Outcome o) {
   return o == Outcome::mismatch || o == Outcome::name_mismatch || o == Outcome::expired || o == Outcome::no_starttls ||
          o == Outcome::tls_failed;
@@ -511,78 +590,7 @@ CheckReport decide(const std::string& domain, const Answer& mx_answer, const MxP
       if (results.empty()) all_full = false;
       r.dane = host_auth ? HostDane::authenticated : HostDane::failed;
       if (host_auth) any_auth = true;
-      // RFC 7671 §9: a wrong SHA2-512 record hides a right SHA2-256 one.
-      for (const auto& f : r.records) {
-        if (f.status == "hidden" && !f.matches.empty()) {
-          r.reasons.push_back(make_reason(
-              "digest-agility-hidden", Severity::error, "RFC 7671 §9",
-              fmt::format("The record {} matches the server, but senders ignore it because a {} record with the "
-                          "same usage and selector is present and does not match.",
-                          to_presentation(f.record), mtype_name(mtype::sha512)),
-              "Correct or remove the SHA2-512 records, or publish SHA2-256 only.", r.host));
-        }
-        bool explained_by_agility = f.record.mtype == mtype::sha512 &&
-                                    std::any_of(r.records.begin(), r.records.end(), [](const RecordFinding& g) {
-                                      return g.status == "hidden" && !g.matches.empty();
-                                    });
-        if (f.status == "unmatched" && !chains.empty() && !explained_by_agility) {
-          r.reasons.push_back(make_reason(
-              "tlsa-record-unmatched", host_auth ? Severity::info : Severity::warning, "RFC 7671 §8",
-              fmt::format("The record {} matches no address of {}{}.", to_presentation(f.record), r.host,
-                          f.note.empty() ? "" : ": " + f.note),
-              host_auth ? "Fine if it is the next key of a planned rollover; otherwise remove it." : "", r.host));
-        }
-      }
-      for (const auto& p : results) {
-        if (p.plaintext_injection)
-          r.reasons.push_back(make_reason(
-              "starttls-injection", Severity::warning, "RFC 3207 §5",
-              fmt::format("{} sent data after its 220 reply to STARTTLS; it was discarded, but the server (or "
-                          "something in front of it) is open to plaintext command injection.",
-                          p.address),
-              "Update the server software or the middlebox in front of it.", r.host, p.address));
-        // RFC 7671 §5.2.3: a DANE-TA key the server does not send works only with
-        // clients that take a bare key as the trust anchor (OpenSSL does).
-        bool ta_sent = true;
-        if (p.outcome == Outcome::verified && p.matched && p.matched->usage == usage::dane_ta) {
-          ta_sent = false;
-          for (std::size_t d = 1; d < p.chain.size(); ++d)
-            if (tlsa_association(p.chain[d], p.matched->selector, p.matched->mtype) == p.matched->data) ta_sent = true;
-        }
-        if (!ta_sent)
-          r.reasons.push_back(make_reason(
-              "ta-not-sent", Severity::warning, "RFC 7671 §5.2.3",
-              fmt::format("{} authenticates through a DANE-TA key it does not send; senders that need the "
-                          "trust-anchor certificate in the chain will fail.",
-                          p.address),
-              "Send the trust-anchor certificate in the chain (or publish a DANE-EE record).", r.host, p.address));
-        // DANE-EE ignores dates (§3.1.1), but an expired leaf is worth knowing about.
-        if (p.outcome == Outcome::verified && p.matched && p.matched->usage == usage::dane_ee && !p.chain.empty() &&
-            p.chain[0].not_after < ctx.now)
-          r.reasons.push_back(make_reason(
-              "ee-certificate-expired", Severity::info, "RFC 7672 §3.1.1",
-              fmt::format("The certificate of {} has expired; DANE-EE(3) ignores dates, so DANE senders still "
-                          "authenticate it, but other clients will not.",
-                          p.address),
-              "Renew the certificate (keep the key, and the 3 1 1 record stays valid).", r.host, p.address));
-      }
-      // --days: DANE-TA chains are date-checked, so warn ahead of expiry.
-      if (ctx.warn_days > 0) {
-        for (const auto& p : results) {
-          if (p.outcome != Outcome::verified || !p.matched || p.matched->usage != usage::dane_ta) continue;
-          for (std::size_t d = 0; d < p.chain.size(); ++d) {
-            auto limit = ctx.now + static_cast<std::int64_t>(ctx.warn_days) * 86400;
-            if (p.chain[d].not_after < limit) {
-              r.reasons.push_back(
-                  make_reason("chain-expires-soon", Severity::warning, "RFC 7672 §3.1.2",
-                              fmt::format("The certificate at depth {} served by {} expires within {} days; DANE-TA "
-                                          "authentication will then fail.",
-                                          d, p.address, ctx.warn_days),
-                              "Renew the certificate before it expires.", r.host, p.address));
-            }
-          }
-        }
-      }
+      add_dane_findings(r, results, host_auth, !chains.empty(), ctx);
       if (host_auth && !delivery) delivery = Delivery::authenticated;
       continue;
     }

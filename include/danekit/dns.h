@@ -55,8 +55,6 @@ struct Answer {
   std::uint32_t negative_ttl = 0;  // min(SOA TTL, SOA MINIMUM) of that SOA (RFC 2308 §5)
   std::vector<std::vector<std::uint8_t>> rdata;
 
-  // The name the answer finally refers to, after CNAME expansion.
-  const std::string& canonical() const { return cname_targets.empty() ? qname : cname_targets.back(); }
   bool failed() const { return security == Security::bogus || security == Security::indeterminate; }
 };
 

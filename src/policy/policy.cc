@@ -608,7 +608,7 @@ CheckReport decide(const std::string& domain, const Answer& mx_answer, const MxP
       continue;
     }
     // No DANE for this host: ordinary opportunistic TLS or plaintext.
-    any_none = true;
+    if (plan.probe) any_none = true;  // a host without addresses is not a "no DANE" host
     bool reachable = std::any_of(results.begin(), results.end(), [](const ProbeResult& p) {
       return p.outcome != Outcome::unreachable && p.outcome != Outcome::not_checked;
     });

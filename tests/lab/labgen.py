@@ -10,6 +10,7 @@ Writes everything below STATE_DIR (see docs/lab.md); it does not start anything.
 """
 
 import base64
+import concurrent.futures
 import datetime
 import hashlib
 import json
@@ -37,6 +38,39 @@ ROLL_ZONE = "roll.example."
 ROLL_TTL = 2            # every record in the zone, SOA TTL and SOA minimum (negative TTL)
 ROLL_DNSKEY_TTL = 2
 ROLL_TSIG = "roll-key."
+
+# Bulk and hosted sets (only with --bulk / --hosted; see docs/lab.md "Bulk set")
+BULK_NS_IP = "127.53.0.5"       # NSD: every bulk, hosted and provider.net zone
+BULK_TLD = "bulk."              # bulk domains bNNNNN.bulk, parent of their zones
+HOSTED_TLD = "hosted."          # hosted domains hNNNNN.hosted
+PROVIDER_ZONE = "provider.net."  # mx1..mx4.provider.net, the hosted domains' MX hosts
+PROVIDERS = 4
+PROVIDER_V4 = "127.27.0.%d"     # provider listener k (1-based)
+BULK_UNREACHABLE_V4 = "127.26.255.%d"   # 1..8: assigned, nothing listens
+BULK_LISTENERS = 128            # default size of the bulk listener pool (127.26.x.y)
+BULK_MAXPROC = 8                # smtpd processes per bulk pool listener
+BULK_ALG = 13                   # one shared key (KSK used as CSK) for all bulk zones
+
+
+def bulk_v4(k):
+    """Address of bulk pool listener k (0-based): 127.26.0.1 .. 127.26.0.250, 127.26.1.1 .."""
+    return "127.26.%d.%d" % (k // 250, k % 250 + 1)
+
+
+def bulk_kind(i):
+    """Outcome class of bulk domain i (1-based), deterministic."""
+    if i % 10 == 0:
+        return "invalid"      # TLSA 3 1 1 of a key no listener uses
+    if i % 20 == 5:
+        return "unsigned"     # zone without DS: verdict none
+    if i % 20 == 15:
+        return "partial"      # MX 20 mx2 fails (unreachable or wrong TLSA)
+    return "valid"
+
+
+def hosted_kind(j):
+    return "unsigned" if j % 10 == 0 else "valid"
+
 
 # Algorithms used for the mail zones, cycled (8 = RSASHA256 2048 bits, only a few).
 ALG_CYCLE = [13, 15, 14, 13, 15, 8]
@@ -179,6 +213,8 @@ class Zone:
         self.ds = []
         self.ttl = TTL              # default TTL of its records and of its SOA
         self.neg_ttl = 300          # SOA minimum
+        self.shared_key = None      # base path of a key shared with other zones
+        self.set = None             # "bulk" | "hosted" | None (the default lab)
 
     def add(self, owner, rtype, rdata, ttl=None):
         if ttl is None:
@@ -202,6 +238,7 @@ class Lab:
         self.all_v6 = []
         self.unlistened = []
         self.roll = None      # manifest "rollover" object (dynamic zone on Knot)
+        self.bulk = None      # manifest "bulk" object (bulk and hosted sets)
 
     # addresses
     def v4(self):
@@ -250,23 +287,31 @@ class Lab:
         ch = p.chain(name, parts)
         return dict(key=key, cert=cert, chain=ch)
 
-    def listen(self, addr, name, leaf, starttls=True, hostname=None, served=None):
+    def listen(self, addr, name, leaf, starttls=True, hostname=None, served=None,
+               syslog=None, maxproc=None, lset=None):
         """served: path of a key+chain file (smtpd_tls_chain_files format) that the
-        listener reads instead of leaf's files; tests/lab/swap-cert replaces it."""
+        listener reads instead of leaf's files; tests/lab/swap-cert replaces it.
+        syslog: its Postfix syslog_name (default postfix-recv/NAME); maxproc: its
+        master.cf process limit (default: default_process_limit); lset: "bulk" or
+        "hosted" for the bulk sets' listeners."""
         self.listeners.append(dict(addr=addr, name=name, key=leaf["key"],
                                    chain=leaf["chain"], starttls=starttls,
-                                   hostname=hostname or name, served=served))
+                                   hostname=hostname or name, served=served,
+                                   syslog=syslog or "postfix-recv/" + name,
+                                   maxproc=maxproc, set=lset))
 
     def tlsa(self, usage, selector, mtype, cert=None, key=None):
         data = self.pki.der(cert) if selector == 0 else self.pki.spki(key)
         return tlsa_rdata(usage, selector, mtype, data)
 
     def domain(self, name, desc, verdict, delivery, mx, oracle=True, zone=None,
-               insecure_mx=False):
+               insecure_mx=False, **extra):
+        """extra: additional manifest fields (set, shared_server)."""
         self.domains.append(dict(domain=name, description=desc, zone=zone or name,
                                  verdict=verdict, delivery=delivery, mx=mx,
                                  oracle=oracle,
-                                 oracle_expect=oracle_expect(delivery, insecure_mx)))
+                                 oracle_expect=oracle_expect(delivery, insecure_mx),
+                                 **extra))
 
 
 def oracle_expect(delivery, insecure_mx=False):
@@ -605,6 +650,54 @@ def build(lab):
                   key_a=ka["key"], chain_a=ka["chain"], cert_a=ka["cert"],
                   key_b=kb["key"], chain_b=kb["chain"], cert_b=kb["cert"])
 
+    # --- shared servers: one SMTP server, several domains (after roll.example so
+    # that no earlier address moves).  A checker that makes one handshake per
+    # (address, port, SNI) must still verify it per domain, against that domain's
+    # TLSA RRset and reference identifiers.
+    z1 = L.zone("share-ta1.example.")
+    z2 = L.zone("share-ta2.example.")
+    host = "mx.share-ta1.example"
+    a = L.v4()
+    # DANE-TA chain whose leaf names only share-ta1.example (the next-hop domain of
+    # the first domain), not the MX host: RFC 7672 3.2.2 accepts the next-hop domain
+    # as a reference identifier when the MX RRset is secure.
+    lf = L.leaf(host, ["share-ta1.example"])
+    z1.add("share-ta1.example.", "MX", "10 %s." % host)
+    z1.add(host + ".", "A", a)
+    z1.add("_25._tcp.%s." % host, "TLSA", L.tlsa(2, 1, 1, inter, int_key))
+    z2.add("share-ta2.example.", "MX", "10 %s." % host)
+    L.listen(a, host, lf)
+    L.domain("share-ta1.example",
+             "MX %s (2 1 1 of the intermediate); the leaf names only share-ta1.example, "
+             "the next-hop domain (secure MX RRset)" % host, "valid", "authenticated",
+             [mxe(host, "authenticated", [(a, "verified")])], shared_server=a)
+    L.domain("share-ta2.example",
+             "MX %s, the same server as share-ta1.example; its leaf names neither "
+             "share-ta2.example nor the MX host" % host, "invalid", "deferred",
+             [mxe(host, "failed", [(a, "name-mismatch")])], shared_server=a)
+
+    z1 = L.zone("share-rr1.example.")
+    z2 = L.zone("share-rr2.example.")
+    a = L.v4()
+    lf = L.leaf("mx.share-rr1.example", ["mx.share-rr1.example", "mx.share-rr2.example"])
+    other = L.pki.key("mx.share-rr2.example.other")
+    for zz, dom, rd in ((z1, "share-rr1.example", L.tlsa(3, 1, 1, lf["cert"], lf["key"])),
+                        (z2, "share-rr2.example", L.tlsa(3, 1, 1, key=other))):
+        h = "mx." + dom
+        zz.add(dom + ".", "MX", "10 %s." % h)
+        zz.add(h + ".", "A", a)
+        zz.add("_25._tcp.%s." % h, "TLSA", rd)
+    L.listen(a, "mx.share-rr1.example", lf)
+    L.domain("share-rr1.example",
+             "MX mx.share-rr1.example, A %s shared with mx.share-rr2.example; 3 1 1 of "
+             "the served key" % a, "valid", "authenticated",
+             [mxe("mx.share-rr1.example", "authenticated", [(a, "verified")])],
+             shared_server=a)
+    L.domain("share-rr2.example",
+             "MX mx.share-rr2.example, same address %s as mx.share-rr1.example; 3 1 1 of "
+             "another key" % a, "invalid", "deferred",
+             [mxe("mx.share-rr2.example", "failed", [(a, "mismatch")])], shared_server=a)
+
 
 def write_served(path, key, chain):
     """key + chain in one file (smtpd_tls_chain_files format), replaced atomically."""
@@ -615,6 +708,193 @@ def write_served(path, key, chain):
                 out.write(f.read())
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------- bulk
+
+def der_tlv(b, i):
+    """(tag, content start, content end) of the DER element at b[i]."""
+    tag, n = b[i], b[i + 1]
+    i += 2
+    if n & 0x80:
+        k = n & 0x7f
+        n = int.from_bytes(b[i:i + k], "big")
+        i += k
+    return tag, i, i + n
+
+
+def cert_spki(der):
+    """SubjectPublicKeyInfo (DER) of an X.509 certificate (DER)."""
+    _, s, _ = der_tlv(der, 0)          # Certificate
+    _, i, _ = der_tlv(der, s)          # tbsCertificate
+    tag, _, end = der_tlv(der, i)
+    if tag == 0xa0:                    # [0] version
+        i = end
+    for _ in range(5):                 # serial, signature, issuer, validity, subject
+        _, _, i = der_tlv(der, i)
+    _, _, end = der_tlv(der, i)
+    return der[i:end]
+
+
+def parallel(fn, items, workers=None):
+    """fn over items in threads (the work is in child processes); results in order."""
+    items = list(items)
+    if not items:
+        return []
+    workers = workers or max(2, 2 * (os.cpu_count() or 1))
+    with concurrent.futures.ThreadPoolExecutor(workers) as ex:
+        return list(ex.map(fn, items))
+
+
+def pool_leaf(lab, name, san):
+    """Key + leaf (issued by the lab intermediate) in one openssl run; returns the
+    leaf dict plus its SPKI (DER) computed here, not by another openssl run."""
+    p = lab.pki
+    key, cert = p.p(name + ".key"), p.p(name + ".pem")
+    run(["openssl", "req", "-x509", "-config", p.cnf, "-extensions", "leaf",
+         "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+         "-keyout", key, "-subj", "/O=danekit lab/CN=" + san, "-days", "825",
+         "-sha256", "-addext", "subjectAltName=DNS:" + san,
+         "-CA", lab.int, "-CAkey", lab.int_key, "-out", cert])
+    os.chmod(key, 0o600)
+    chain = p.chain(name, [cert, lab.int])
+    p._spki[key] = cert_spki(p.der(cert))
+    return dict(key=key, cert=cert, chain=chain)
+
+
+def build_bulk(lab, n, m, pool_size):
+    """The bulk set (n domains bNNNNN.bulk, each its own zone and MX host on the
+    listener pool 127.26.x.y) and the hosted set (m domains hNNNNN.hosted, each its
+    own zone, MX on the four shared hosts mx1..mx4.provider.net).  Every zone is
+    signed with one shared key (its own DS in the parent, its own signatures)."""
+    L = lab
+    L.bulk = dict(bulk=n, hosted=m, nameserver=BULK_NS_IP, algorithm=BULK_ALG,
+                  mix=dict(bulk="i %% 10 == 0: invalid (TLSA of a key no listener uses); "
+                                "i %% 20 == 5: none (unsigned zone); "
+                                "i %% 20 == 15: partial (MX 20 mx2 fails: unreachable at "
+                                "127.26.255.x when i %% 40 == 15, else TLSA of another key); "
+                                "otherwise valid",
+                           hosted="j %% 10 == 0: unsigned zone (MX RRset insecure); "
+                                  "otherwise signed"),
+                  pool=[], providers=[], unreachable=[])
+    if n:
+        L.zone(BULK_TLD, parent=".", alg=BULK_ALG).set = "bulk"
+    if m:
+        L.zone(HOSTED_TLD, parent=".", alg=BULK_ALG).set = "hosted"
+    keydir = os.path.join(L.d, "dns", "keys")
+    os.makedirs(keydir, exist_ok=True)
+    shared = keygen(keydir, "bulk-shared.", BULK_ALG)
+    other = L.pki.key("bulk.other")          # TLSA of the invalid bulk domains
+    other_tlsa = L.tlsa(3, 1, 1, key=other)
+
+    def mkzone(name, parent, signed, zset):
+        z = L.zone(name, parent=parent, mode="nsec" if signed else "unsigned",
+                   alg=BULK_ALG if signed else None)
+        z.ns_ip = BULK_NS_IP
+        z.set = zset
+        if signed:
+            z.shared_key = shared
+        return z
+
+    # listener pool: one key and certificate per address
+    pool = []
+    if n:
+        pool_size = max(1, min(pool_size, n))
+        names = ["bulk-pool-%03d" % (k + 1) for k in range(pool_size)]
+        leaves = parallel(lambda k: pool_leaf(L, names[k], "%s.pool.bulk" % names[k]),
+                          range(pool_size))
+        for k, lf in enumerate(leaves):
+            a = bulk_v4(k)
+            L.all_v4.append(a)
+            L.listen(a, names[k], lf, hostname="%s.pool.bulk" % names[k],
+                     maxproc=BULK_MAXPROC, lset="bulk")
+            pool.append((a, lf))
+            L.bulk["pool"].append(a)
+        for u in range(1, 9):
+            a = BULK_UNREACHABLE_V4 % u
+            L.all_v4.append(a)
+            L.unlistened.append(a)
+            L.bulk["unreachable"].append(a)
+
+    npartial = 0
+    for i in range(1, n + 1):
+        dom = "b%05d.bulk" % i
+        kind = bulk_kind(i)
+        z = mkzone(dom + ".", BULK_TLD, kind != "unsigned", "bulk")
+        host = "mx." + dom
+        a, lf = pool[(i - 1) % len(pool)]
+        z.add(dom + ".", "MX", "10 %s." % host)
+        z.add(host + ".", "A", a)
+        good = L.tlsa(3, 1, 1, lf["cert"], lf["key"])
+        z.add("_25._tcp.%s." % host, "TLSA", other_tlsa if kind == "invalid" else good)
+        if kind == "valid":
+            mx = [mxe(host, "authenticated", [(a, "verified")])]
+            desc = "bulk: 3 1 1 of listener %s's key" % a
+            verdict, delivery = "valid", "authenticated"
+        elif kind == "invalid":
+            mx = [mxe(host, "failed", [(a, "mismatch")])]
+            desc = "bulk: 3 1 1 of a key listener %s does not use" % a
+            verdict, delivery = "invalid", "deferred"
+        elif kind == "unsigned":
+            mx = [mxe(host, "none", [(a, "encrypted")])]
+            desc = "bulk: unsigned zone (no DS); its 3 1 1 must be ignored"
+            verdict, delivery = "none", "opportunistic"
+        else:
+            h2 = "mx2." + dom
+            if i % 40 == 15:
+                a2 = BULK_UNREACHABLE_V4 % (npartial % 8 + 1)
+                z.add(h2 + ".", "A", a2)
+                z.add("_25._tcp.%s." % h2, "TLSA", good)
+                out2 = "unreachable"
+                desc = "bulk: MX 10 good; MX 20 %s where nothing listens" % a2
+            else:
+                a2, lf2 = pool[i % len(pool)]
+                z.add(h2 + ".", "A", a2)
+                z.add("_25._tcp.%s." % h2, "TLSA", other_tlsa)
+                out2 = "mismatch"
+                desc = "bulk: MX 10 good; MX 20 on %s with the TLSA of another key" % a2
+            npartial += 1
+            z.add(dom + ".", "MX", "20 %s." % h2)
+            mx = [mxe(host, "authenticated", [(a, "verified")], pref=10),
+                  mxe(h2, "failed", [(a2, out2)], pref=20)]
+            verdict, delivery = "partial", "authenticated"
+        L.domain(dom, desc, verdict, delivery, mx, set="bulk")
+
+    # provider: four shared MX hosts, each its own listener, key and syslog_name
+    if m:
+        pz = mkzone(PROVIDER_ZONE, "net.", True, "hosted")
+        provs = []
+        for k in range(1, PROVIDERS + 1):
+            host = "mx%d.provider.net" % k
+            a = PROVIDER_V4 % k
+            L.all_v4.append(a)
+            lf = L.leaf(host, [host])
+            pz.add(host + ".", "A", a)
+            pz.add("_25._tcp.%s." % host, "TLSA", L.tlsa(3, 1, 1, lf["cert"], lf["key"]))
+            syslog = "postfix-recv/provider%d" % k
+            L.listen(a, host, lf, syslog=syslog, lset="hosted")
+            provs.append((host, a))
+            L.bulk["providers"].append(dict(host=host, address=a, port=25,
+                                            syslog_name=syslog))
+    for j in range(1, m + 1):
+        dom = "h%05d.hosted" % j
+        kind = hosted_kind(j)
+        z = mkzone(dom + ".", HOSTED_TLD, kind != "unsigned", "hosted")
+        (h1, a1), (h2, a2) = provs[(j - 1) % PROVIDERS], provs[j % PROVIDERS]
+        z.add(dom + ".", "MX", "10 %s." % h1)
+        z.add(dom + ".", "MX", "20 %s." % h2)
+        mx = [mxe(h1, "authenticated", [(a1, "verified")], pref=10),
+              mxe(h2, "authenticated", [(a2, "verified")], pref=20)]
+        if kind == "valid":
+            L.domain(dom, "hosted: MX 10 %s, MX 20 %s (signed, 3 1 1)" % (h1, h2),
+                     "valid", "authenticated", mx, set="hosted")
+        else:
+            # like insecure-mx.example: the MX RRset is insecure, but the provider
+            # hosts are signed with good TLSA records, so DANE still applies to them
+            # (the oracle logs "Trusted"); danekit: partial
+            L.domain(dom, "hosted, unsigned zone (insecure MX RRset): MX 10 %s, MX 20 %s"
+                     % (h1, h2), "partial", "authenticated", mx, insecure_mx=True,
+                     set="hosted")
 
 
 # --------------------------------------------------------------------------- signing
@@ -636,8 +916,42 @@ def read_ds(base):
         return [l.strip() for l in f if l.strip()]
 
 
+def dname_wire(name):
+    """Canonical (lower-case) wire form of an absolute domain name."""
+    out = b""
+    for label in name.rstrip(".").split("."):
+        if label:
+            out += bytes([len(label)]) + label.lower().encode()
+    return out + b"\0"
+
+
+def shared_key_for(keydir, shared, zname):
+    """Key files for zone zname that reuse the shared key pair `shared` (base path):
+    K<zone>.key is the shared DNSKEY under the zone's owner name, K<zone>.private a
+    symlink.  Returns (base path, DS line like ldns-key2ds: SHA-256)."""
+    with open(shared + ".key") as f:
+        fields = f.read().split(";")[0].split()
+    flags, proto, alg = int(fields[3]), int(fields[4]), int(fields[5])
+    pub = base64.b64decode("".join(fields[6:]))
+    rdata = flags.to_bytes(2, "big") + bytes([proto, alg]) + pub
+    acc = sum(b << 8 if i % 2 == 0 else b for i, b in enumerate(rdata))
+    tag = (acc + (acc >> 16)) & 0xffff
+    base = os.path.join(keydir, "K%s+%03d+%05d" % (zname, alg, tag))
+    with open(base + ".key", "w") as f:
+        f.write("%s\tIN\tDNSKEY\t%d %d %d %s\n" % (zname, flags, proto, alg,
+                                                   base64.b64encode(pub).decode()))
+    if not os.path.lexists(base + ".private"):
+        os.symlink(os.path.basename(shared) + ".private", base + ".private")
+    digest = hashlib.sha256(dname_wire(zname) + rdata).hexdigest()
+    return base, "%s\tIN\tDS\t%d %d 2 %s" % (zname, tag, alg, digest)
+
+
 def sign_zone(lab, z, zonefile, signed, keydir, now):
-    key = keygen(keydir, z.name, z.alg)
+    shared_ds = None
+    if z.shared_key:
+        key, shared_ds = shared_key_for(keydir, z.shared_key, z.name)
+    else:
+        key = keygen(keydir, z.name, z.alg)
     if z.mode == "expired":
         inc, exp = "20210101000000", "20210201000000"
     else:
@@ -649,6 +963,8 @@ def sign_zone(lab, z, zonefile, signed, keydir, now):
     if z.ds_mismatch:
         other = keygen(keydir, z.name, z.alg)   # never used for signing
         z.ds = read_ds(other)
+    elif shared_ds:
+        z.ds = [shared_ds]
     else:
         z.ds = read_ds(key)
     if z.edits:
@@ -691,10 +1007,15 @@ def generate_dns(lab):
     example.ns_ip = TLD_IP
     net = lab.zones["net."]
     net.ns_ip = TLD_IP
+    # extra TLDs (bulk., hosted.) only with the bulk sets
+    extra = [z for z in lab.zones.values() if z.parent == "." and z not in (example, net)]
+    tlds = [example, net] + extra
+    for tld in extra:
+        tld.ns_ip = TLD_IP
 
     root.add(".", "NS", ROOT_NS)
     root.add(ROOT_NS, "A", ROOT_IP)
-    for tld in (example, net):
+    for tld in tlds:
         root.add(tld.name, "NS", "ns.nic." + tld.name)
         root.add("ns.nic." + tld.name, "A", TLD_IP)
         tld.add(tld.name, "NS", "ns.nic." + tld.name)
@@ -729,14 +1050,14 @@ def generate_dns(lab):
             sign_zone(lab, z, zf, sf, keydir, now)
             files[z.name] = sf
 
-    for z in mail:
-        emit(z)
+    # zones are independent until their DS goes into the parent: sign in parallel
+    parallel(emit, mail)
     for z in mail:
         for ds in z.ds:
             lab.zones[z.parent].rrs.append(ds.replace("\tIN\t", "\t%d\tIN\t" % TTL, 1)
                                            if "\tIN\t" in ds else ds)
-    for tld in (example, net):
-        emit(tld)
+    parallel(emit, tlds)
+    for tld in tlds:
         for ds in tld.ds:
             root.rrs.append(ds.replace("\tIN\t", "\t%d\tIN\t" % TTL, 1))
     emit(root)
@@ -753,8 +1074,12 @@ def generate_dns(lab):
 
     # NSD instances
     groups = {"root": (ROOT_IP, ["."]),
-              "tld": (TLD_IP, ["example.", "net."]),
-              "mail": (MAIL_IP, [z.name for z in mail if not z.lame and z.mode != "knot"])}
+              "tld": (TLD_IP, [z.name for z in tlds]),
+              "mail": (MAIL_IP, [z.name for z in mail if not z.lame and z.mode != "knot"
+                                 and z.ns_ip == MAIL_IP])}
+    bulk = [z.name for z in mail if z.ns_ip == BULK_NS_IP]
+    if bulk:
+        groups["bulk"] = (BULK_NS_IP, bulk)
     for inst, (ip, names) in groups.items():
         nd = os.path.join(lab.d, "nsd", inst)
         os.makedirs(nd, exist_ok=True)
@@ -910,10 +1235,10 @@ def generate_unbound(lab):
     trust-anchor-file: "{d}/root.key"
     trust-anchor-signaling: no
     root-key-sentinel: no
-    msg-cache-size: 1m
-    rrset-cache-size: 2m
-    key-cache-size: 1m
-    neg-cache-size: 1m
+    msg-cache-size: {c[0]}
+    rrset-cache-size: {c[1]}
+    key-cache-size: {c[2]}
+    neg-cache-size: {c[3]}
     infra-cache-numhosts: 100
     cache-max-ttl: 300
     cache-max-negative-ttl: 60
@@ -925,7 +1250,9 @@ def generate_unbound(lab):
     num-queries-per-thread: 32
 remote-control:
     control-enable: no
-""".format(ip=RESOLVER_IP, ud=ud, d=lab.d))
+""".format(ip=RESOLVER_IP, ud=ud, d=lab.d,
+           # thousands of bulk zones: room for their keys and answers
+           c=("16m", "32m", "16m", "4m") if lab.bulk else ("1m", "2m", "1m", "1m")))
     with open(os.path.join(lab.d, "resolv.conf"), "w") as f:
         f.write("nameserver %s\noptions trust-ad timeout:3 attempts:2\n" % RESOLVER_IP)
 
@@ -995,8 +1322,8 @@ def generate_postfix(lab):
     lines = []
     for l in lab.listeners:
         addr = "[%s]" % l["addr"] if ":" in l["addr"] else l["addr"]
-        lines.append("%s:25 inet n - n - - smtpd" % addr)
-        lines.append("  -o syslog_name=postfix-recv/%s" % l["name"])
+        lines.append("%s:25 inet n - n - %s smtpd" % (addr, l["maxproc"] or "-"))
+        lines.append("  -o syslog_name=%s" % l["syslog"])
         lines.append("  -o myhostname=%s" % l["hostname"])
         if l["starttls"]:
             lines.append("  -o smtpd_tls_security_level=may")
@@ -1088,8 +1415,10 @@ def write_manifest(lab):
                  "deferred": "status deferred",
                  "undeliverable": "status bounced"},
              listeners=[dict(address=l["addr"], name=l["name"], starttls=l["starttls"],
-                             key=l["key"], chain=l["chain"],
-                             **({"served": l["served"]} if l["served"] else {}))
+                             key=l["key"], chain=l["chain"], syslog_name=l["syslog"],
+                             **({"served": l["served"]} if l["served"] else {}),
+                             **({"set": l["set"]} if l["set"] else {}),
+                             **({"maxproc": l["maxproc"]} if l["maxproc"] else {}))
                         for l in lab.listeners],
              unlistened=lab.unlistened,
              zones=sorted([dict(zone=".", parent=None, signing="nsec", algorithm=8,
@@ -1099,26 +1428,32 @@ def write_manifest(lab):
                                 algorithm=z.alg, ds_mismatch=z.ds_mismatch,
                                 nameserver=z.ns_ip,
                                 **({"signer": "knot", "dynamic": True, "ttl": z.ttl}
-                                   if z.mode == "knot" else {}))
+                                   if z.mode == "knot" else {}),
+                                **({"set": z.set} if z.set else {}),
+                                **({"shared_key": True} if z.shared_key else {}))
                            for z in lab.zones.values()],
                           key=lambda x: x["zone"]),
              domains=lab.domains,
-             rollover=lab.roll)
+             rollover=lab.roll,
+             **({"bulk": lab.bulk} if lab.bulk else {}))
     with open(os.path.join(lab.d, "manifest.json"), "w") as f:
         json.dump(m, f, indent=2)
         f.write("\n")
 
 
-def generate(d):
+def generate(d, bulk=0, hosted=0, listeners=BULK_LISTENERS):
     t0 = time.time()
     lab = Lab(d)
     build(lab)
+    if bulk or hosted:
+        build_bulk(lab, bulk, hosted, listeners)
     generate_dns(lab)
     generate_unbound(lab)
     generate_postfix(lab)
     write_manifest(lab)
     with open(os.path.join(lab.d, "addresses"), "w") as f:
-        for a in [ROOT_IP, TLD_IP, MAIL_IP, KNOT_IP, ORACLE_V4] + lab.all_v4:
+        for a in [ROOT_IP, TLD_IP, MAIL_IP, KNOT_IP, ORACLE_V4] + \
+                 ([BULK_NS_IP] if lab.bulk else []) + lab.all_v4:
             f.write("%s/32\n" % a)
         for a in [ORACLE_V6] + lab.all_v6:
             f.write("%s/128\n" % a)
@@ -1126,7 +1461,22 @@ def generate(d):
         len(lab.domains), len(lab.zones) + 1, len(lab.listeners), time.time() - t0))
 
 
+def main(argv):
+    usage = "usage: labgen.py generate STATE_DIR [--bulk N] [--hosted M] [--listeners P]"
+    if len(argv) < 2 or argv[0] != "generate":
+        sys.exit(usage)
+    opts = dict(bulk=0, hosted=0, listeners=BULK_LISTENERS)
+    rest = argv[2:]
+    while rest:
+        o = rest.pop(0)
+        if o.startswith("--") and o[2:] in opts and rest and rest[0].isdigit():
+            opts[o[2:]] = int(rest.pop(0))
+        else:
+            sys.exit(usage)
+    if opts["listeners"] < 1 or opts["listeners"] > 250 * 250:
+        sys.exit("labgen: --listeners must be 1..62500")
+    generate(argv[1], **opts)
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] != "generate":
-        sys.exit("usage: labgen.py generate STATE_DIR")
-    generate(sys.argv[2])
+    main(sys.argv[1:])

@@ -39,3 +39,53 @@ def finish(name, failures, passed):
         print(f"FAIL {f}")
     print(f"{name}: {passed} passed, {len(failures)} failed")
     sys.exit(1 if failures or passed == 0 else 0)
+
+
+def lab_set(env, name):
+    """Manifest domains of one set: "bulk", "hosted", or "default" (entries without a
+    "set" field: the default lab, including the shared-probe domains)."""
+    return [d for d in manifest(env) if d.get("set", "default") == name]
+
+
+def receivers_maillog(env):
+    return os.path.join(env["DANEKIT_LAB_DIR"], "postfix-recv", "maillog")
+
+
+def count_sessions(env, syslog_name, settle=0.5):
+    """Number of SMTP sessions the receiver listener with this Postfix syslog_name
+    has accepted since `lab up`: its smtpd "connect from" lines in the receivers'
+    maillog.  syslog_name as in the manifest's listeners[].syslog_name, e.g.
+    "postfix-recv/provider1" (bulk.providers[] too); a bare "provider1" is taken
+    as "postfix-recv/provider1".
+
+    Postfix writes the log through postlogd, a moment after the connection: the
+    count is re-read until it has not changed for `settle` seconds (0: read once).
+    Take a baseline before the scan and subtract:
+
+        before = count_sessions(env, "postfix-recv/provider1")
+        ... scan ...
+        assert count_sessions(env, "postfix-recv/provider1") - before == 1
+    """
+    import re
+    import time
+    if "/" not in syslog_name:
+        syslog_name = "postfix-recv/" + syslog_name
+    pat = re.compile(r"\s%s/smtpd\[\d+\]: connect from " % re.escape(syslog_name))
+
+    def count():
+        try:
+            with open(receivers_maillog(env), errors="replace") as f:
+                return sum(1 for line in f if pat.search(line))
+        except FileNotFoundError:
+            return 0
+
+    n = count()
+    if settle <= 0:
+        return n
+    stable_since = time.monotonic()
+    while time.monotonic() - stable_since < settle:
+        time.sleep(min(0.1, settle))
+        m = count()
+        if m != n:
+            n, stable_since = m, time.monotonic()
+    return n

@@ -1,0 +1,45 @@
+#include "scan/options_key.h"
+
+#include <fmt/format.h>
+#include <fstream>
+#include <vector>
+
+#include "danekit/cert.h"
+#include "danekit/tlsa.h"
+#include "util/hex.h"
+
+namespace danekit::scan {
+
+namespace {
+
+constexpr std::size_t kMaxFile = 4u << 20;
+
+std::string sha256_hex(const std::string& data) {
+  return to_hex(tlsa_digest(mtype::sha256, std::vector<std::uint8_t>(data.begin(), data.end())));
+}
+
+// The file's contents stand for it; a file that cannot be read (the resolver
+// will refuse it anyway) stands by its name.
+std::string file_key(const std::string& path) {
+  if (path.empty()) return "built-in";
+  std::ifstream in(path, std::ios::binary);
+  std::string data(kMaxFile + 1, '\0');
+  if (in) in.read(data.data(), static_cast<std::streamsize>(data.size()));
+  if (!in && !in.eof()) return "unreadable:" + path;
+  data.resize(static_cast<std::size_t>(in.gcount()));
+  return "sha256:" + sha256_hex(data);
+}
+
+}  // namespace
+
+std::string options_key(const CheckOptions& o) {
+  std::string text = fmt::format(
+      "danekit.scan-options/1\ntrust-anchor={}\nroot-hints={}\nresolver={}\nipv4={}\nipv6={}\nhelo={}\nport={}\n"
+      "timeout={}\nconnect-timeout={}\ncommand-timeout={}\ndns-timeout={}\ndays={}\ninsecure-mx={}\n",
+      file_key(o.resolver.trust_anchor_file), file_key(o.resolver.root_hints_file), o.resolver.forwarder, o.policy.ipv4,
+      o.policy.ipv6, o.helo, o.port, o.timeout.count(), o.connect_timeout.count(), o.command_timeout.count(),
+      o.dns_timeout.count(), o.policy.warn_days, o.policy.insecure_mx == InsecureMxPolicy::may ? "may" : "dane");
+  return sha256_hex(text);
+}
+
+}  // namespace danekit::scan

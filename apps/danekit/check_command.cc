@@ -31,44 +31,23 @@ int combine(int a, int b) {
 
 struct CheckArgs {
   std::vector<std::string> domains;
-  ResolverFlags resolver;
-  std::string helo = "danekit.invalid", color = "auto", insecure_mx = "dane";
-  bool json = false, only4 = false, only6 = false;
-  double timeout = 30;
-  int days = 0;
-  int port = 25;
+  CheckFlags flags;
+  std::string color = "auto";
+  bool json = false;
 };
 
 int run_check(const CheckArgs& a) {
-  CheckOptions opt;
   std::vector<std::string> names;
   for (const auto& d : a.domains) {
     auto n = normalize_domain(d);
     if (!n) return usage_error(n.error());
     names.push_back(*n);
   }
-  auto h = normalize_domain(a.helo);
-  if (!h) return usage_error("--helo: " + h.error());
-  if (!(a.timeout >= 1 && a.timeout <= 600)) return usage_error("--timeout must be between 1 and 600 seconds");
-  if (a.days < 0 || a.days > 3650) return usage_error("--days must be between 0 and 3650");
-  if (a.port < 1 || a.port > 65535) return usage_error("--port must be between 1 and 65535");
+  if (auto e = check_flags_error(a.flags); !e.empty()) return usage_error(e);
   if (a.color != "auto" && a.color != "always" && a.color != "never")
     return usage_error("--color must be auto, always or never");
-  if (a.insecure_mx != "dane" && a.insecure_mx != "may") return usage_error("--insecure-mx-policy must be dane or may");
-
-  opt.resolver.trust_anchor_file = a.resolver.trust_anchor;
-  opt.resolver.root_hints_file = a.resolver.root_hints;
-  opt.resolver.forwarder = a.resolver.forwarder;
-  opt.helo = *h;
-  opt.port = static_cast<std::uint16_t>(a.port);
-  opt.timeout = std::chrono::milliseconds(static_cast<long>(a.timeout * 1000));
-  opt.connect_timeout = std::min(opt.connect_timeout, opt.timeout);
-  opt.command_timeout = std::min(opt.command_timeout, opt.timeout);
-  opt.dns_timeout = std::min(opt.dns_timeout, opt.timeout);
-  opt.policy.warn_days = a.days;
-  opt.policy.ipv4 = !a.only6;
-  opt.policy.ipv6 = !a.only4;
-  opt.policy.insecure_mx = a.insecure_mx == "may" ? InsecureMxPolicy::may : InsecureMxPolicy::dane;
+  if (auto e = policy_flags_error(a.flags); !e.empty()) return usage_error(e);
+  CheckOptions opt = check_options(a.flags);
 
   std::vector<CheckReport> reports;
   try {
@@ -94,23 +73,59 @@ int run_check(const CheckArgs& a) {
 
 }  // namespace
 
+void add_check_flags(CLI::App& cmd, CheckFlags& flags) {
+  add_resolver_flags(cmd, flags.resolver);
+  auto* f4 = cmd.add_flag("-4", flags.only4, "IPv4 only");
+  auto* f6 = cmd.add_flag("-6", flags.only6, "IPv6 only");
+  f4->excludes(f6);
+  cmd.add_option("--helo", flags.helo, "Name sent in EHLO");
+  cmd.add_option("--timeout", flags.timeout, "Seconds for the whole check of one domain (1-600)");
+  cmd.add_option("--days", flags.days, "Warn when a DANE-TA chain expires within N days (0-3650)");
+  cmd.add_option("--insecure-mx-policy", flags.insecure_mx,
+                 "How a sender treats secure TLSA behind an insecure MX RRset: dane or may (Postfix "
+                 "smtp_tls_dane_insecure_mx_policy)");
+  cmd.add_option("--port", flags.port, "SMTP port (testing only; DANE for SMTP is port 25)")->group("");
+}
+
+std::string check_flags_error(const CheckFlags& f) {
+  auto h = normalize_domain(f.helo);
+  if (!h) return "--helo: " + h.error();
+  if (!(f.timeout >= 1 && f.timeout <= 600)) return "--timeout must be between 1 and 600 seconds";
+  if (f.days < 0 || f.days > 3650) return "--days must be between 0 and 3650";
+  if (f.port < 1 || f.port > 65535) return "--port must be between 1 and 65535";
+  return {};
+}
+
+std::string policy_flags_error(const CheckFlags& f) {
+  if (f.insecure_mx != "dane" && f.insecure_mx != "may") return "--insecure-mx-policy must be dane or may";
+  return {};
+}
+
+CheckOptions check_options(const CheckFlags& f) {
+  CheckOptions opt;
+  opt.resolver.trust_anchor_file = f.resolver.trust_anchor;
+  opt.resolver.root_hints_file = f.resolver.root_hints;
+  opt.resolver.forwarder = f.resolver.forwarder;
+  opt.helo = normalize_domain(f.helo).value_or(f.helo);
+  opt.port = static_cast<std::uint16_t>(f.port);
+  opt.timeout = std::chrono::milliseconds(static_cast<long>(f.timeout * 1000));
+  opt.connect_timeout = std::min(opt.connect_timeout, opt.timeout);
+  opt.command_timeout = std::min(opt.command_timeout, opt.timeout);
+  opt.dns_timeout = std::min(opt.dns_timeout, opt.timeout);
+  opt.policy.warn_days = f.days;
+  opt.policy.ipv4 = !f.only6;
+  opt.policy.ipv6 = !f.only4;
+  opt.policy.insecure_mx = f.insecure_mx == "may" ? InsecureMxPolicy::may : InsecureMxPolicy::dane;
+  return opt;
+}
+
 void add_check_command(CLI::App& app, Action& action) {
   auto args = std::make_shared<CheckArgs>();
   auto* check = app.add_subcommand("check", "The RFC 7672 verdict for mail domains, as a DANE sender reaches it");
   check->add_option("domain", args->domains, "Mail domain(s) to check (U-labels are converted)")->required();
   check->add_flag("--json", args->json, "One JSON object per domain (schema danekit.check/1)");
-  add_resolver_flags(*check, args->resolver);
-  auto* f4 = check->add_flag("-4", args->only4, "IPv4 only");
-  auto* f6 = check->add_flag("-6", args->only6, "IPv6 only");
-  f4->excludes(f6);
-  check->add_option("--helo", args->helo, "Name sent in EHLO");
-  check->add_option("--timeout", args->timeout, "Seconds for the whole check of one domain (1-600)");
-  check->add_option("--days", args->days, "Warn when a DANE-TA chain expires within N days (0-3650)");
-  check->add_option("--insecure-mx-policy", args->insecure_mx,
-                    "How a sender treats secure TLSA behind an insecure MX RRset: dane or may (Postfix "
-                    "smtp_tls_dane_insecure_mx_policy)");
+  add_check_flags(*check, args->flags);
   check->add_option("--color", args->color, "auto, always or never");
-  check->add_option("--port", args->port, "SMTP port (testing only; DANE for SMTP is port 25)")->group("");
   check->callback([args, &action] { action = [args] { return run_check(*args); }; });
 }
 

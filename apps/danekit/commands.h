@@ -6,6 +6,8 @@
 #include <functional>
 #include <string>
 
+#include "danekit/check.h"
+
 namespace danekit::cli {
 
 using Action = std::function<int()>;
@@ -14,6 +16,7 @@ using Action = std::function<int()>;
 void add_check_command(CLI::App& app, Action& action);
 void add_tlsa_command(CLI::App& app, Action& action);  // tlsa generate | verify
 void add_rollover_command(CLI::App& app, Action& action);
+void add_scan_command(CLI::App& app, Action& action);
 
 // One line on stderr, "danekit: ...", and the usage exit status.
 int usage_error(const std::string& message);
@@ -23,5 +26,25 @@ struct ResolverFlags {
   std::string trust_anchor, root_hints, forwarder;
 };
 void add_resolver_flags(CLI::App& cmd, ResolverFlags& flags);
+
+// The options `check` and `scan` share (check_command.cc): resolver, -4/-6,
+// --helo, --timeout and the policy options --days, --insecure-mx-policy and the
+// hidden --port.
+struct CheckFlags {
+  ResolverFlags resolver;
+  std::string helo = "danekit.invalid", insecure_mx = "dane";
+  bool only4 = false, only6 = false;
+  double timeout = 30;
+  int days = 0;
+  int port = 25;
+};
+void add_check_flags(CLI::App& cmd, CheckFlags& flags);
+// The first fault in --helo, --timeout, --days or --port; empty when none.
+std::string check_flags_error(const CheckFlags& flags);
+// The fault in --insecure-mx-policy; empty when none. (check reports --color
+// between the two.)
+std::string policy_flags_error(const CheckFlags& flags);
+// The options for valid flags.
+CheckOptions check_options(const CheckFlags& flags);
 
 }  // namespace danekit::cli

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   add_check_command(app, action);
   add_tlsa_command(app, action);
   add_rollover_command(app, action);
+  add_scan_command(app, action);
 
   try {
     app.parse(argc, argv);

@@ -313,7 +313,9 @@ int run_worker(const ScanQueueRequest& req, PgQueue& q, const Tuning& t) {
   // A probe lies within one domain's budget; a claim older than that is lost.
   auto store = q.handshake_store(req.run, worker, req.engine.check.timeout + 5s);
   EngineOptions options = req.engine;
-  options.handshakes = store;
+  // DANEKIT_QUEUE_SHARE=0: every worker probes for itself (docs/scaling.md).
+  const char* share = std::getenv("DANEKIT_QUEUE_SHARE");
+  if (!share || std::string(share) != "0") options.handshakes = store;
   std::optional<Engine> engine;
   try {
     engine.emplace(options);

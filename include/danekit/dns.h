@@ -54,6 +54,9 @@ struct Answer {
   std::string soa_zone;            // zone of the SOA in the reply (authority or answer), if any
   std::uint32_t negative_ttl = 0;  // min(SOA TTL, SOA MINIMUM) of that SOA (RFC 2308 §5)
   std::vector<std::vector<std::uint8_t>> rdata;
+  // Set when the lookup failed for a cause on danekit's side (the resolver or
+  // network this machine uses, memory), which says nothing about the domain.
+  std::string local_cause;
 
   bool failed() const { return security == Security::bogus || security == Security::indeterminate; }
 };

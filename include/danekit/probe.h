@@ -65,6 +65,9 @@ struct ProbeResult {
   std::optional<TlsaRecord> matched;
   std::string verify_error;  // OpenSSL's verification error text, if any
   std::chrono::milliseconds elapsed{0};
+  // Set when the exchange failed for a cause on danekit's side (descriptors,
+  // ports, memory), which says nothing about the server: "descriptors", ...
+  std::string local_cause;
 };
 
 // Probes one server outside a domain check (danekit tlsa, rollover): `host` is

@@ -14,8 +14,10 @@
 
 namespace danekit {
 
-enum class Verdict { valid, partial, invalid, unusable, none, dnssec_failure, no_mail };
-enum class Delivery { authenticated, encrypted, opportunistic, deferred, undeliverable };
+// `undetermined` / `unknown`: danekit could not finish the check for a cause on
+// its own side (reason codes local-*, internal-error); nothing about the domain.
+enum class Verdict { valid, partial, invalid, unusable, none, dnssec_failure, no_mail, undetermined };
+enum class Delivery { authenticated, encrypted, opportunistic, deferred, undeliverable, unknown };
 enum class HostDane { authenticated, failed, encrypt_only, none, deferred };
 enum class Severity { error, warning, info };
 

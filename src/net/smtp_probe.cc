@@ -13,9 +13,11 @@
 #include <boost/asio/write.hpp>
 
 #include <fmt/format.h>
+#include <cerrno>
 #include <functional>
 #include <memory>
 
+#include "danekit/authenticate.h"
 #include "net/smtp_reply.h"
 #include "tls/openssl/smtp_tls.h"
 #include "util/hex.h"
@@ -172,9 +174,25 @@ asio::awaitable<bool> smtp_to_starttls(tcp::socket& sock, Session& session, cons
 
 }  // namespace
 
-asio::awaitable<ProbeResult> probe_smtp(asio::ssl::context& tls_ctx, ProbeRequest req) {
+std::string local_cause_of(const boost::system::error_code& ec) {
+  if (ec.category() != boost::system::system_category() && ec.category() != boost::system::generic_category())
+    return {};
+  switch (ec.value()) {
+    case EMFILE:
+    case ENFILE: return "descriptors";
+    case EADDRNOTAVAIL:
+    case EADDRINUSE: return "ports";
+    case ENOBUFS:
+    case ENOMEM: return "memory";
+    case EAGAIN: return "ports";  // connect(2): no free local port (Linux)
+    default: return {};
+  }
+}
+
+asio::awaitable<SmtpSession> smtp_session(asio::ssl::context& tls_ctx, ProbeRequest req) {
   auto started = Clock::now();
-  ProbeResult out;
+  SmtpSession s;
+  ProbeResult& out = s.result;
   out.address = req.address;
   auto ex = co_await asio::this_coro::executor;
   auto session = std::make_shared<Session>(ex, tls_ctx, started + req.total_timeout);
@@ -195,20 +213,21 @@ asio::awaitable<ProbeResult> probe_smtp(asio::ssl::context& tls_ctx, ProbeReques
   auto addr = asio::ip::make_address(req.address, ec);
   if (ec) {
     finish(Outcome::unreachable, "connect", fmt::format("'{}' is not an IP address", req.address));
-    co_return out;
+    co_return s;
   }
   session->arm(req.connect_timeout);
   co_await sock.async_connect(tcp::endpoint(addr, req.port), asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
+    if (!session->timed_out) out.local_cause = local_cause_of(ec);
     finish(Outcome::unreachable, "connect", "connect: " + session->why(ec));
-    co_return out;
+    co_return s;
   }
 
-  if (!req.implicit_tls && !co_await smtp_to_starttls(sock, *session, req, out, buf, finish)) co_return out;
+  if (!req.implicit_tls && !co_await smtp_to_starttls(sock, *session, req, out, buf, finish)) co_return s;
 
   if (auto e = tls::prepare(session->stream.native_handle(), req); !e.empty()) {
     finish(Outcome::tls_failed, "handshake", e);
-    co_return out;
+    co_return s;
   }
   session->arm(req.command_timeout);
   co_await session->stream.async_handshake(asio::ssl::stream_base::client,
@@ -218,26 +237,46 @@ asio::awaitable<ProbeResult> probe_smtp(asio::ssl::context& tls_ctx, ProbeReques
     auto queue = tls::error_queue();
     if (!queue.empty() && !session->timed_out) detail += " (" + queue + ")";
     finish(Outcome::tls_failed, "handshake", "TLS handshake: " + detail);
-    co_return out;
+    co_return s;
   }
-  tls::collect(session->stream.native_handle(), req, out);
+  tls::collect(session->stream.native_handle(), out);
+  s.tls = true;
   auto outcome = out.outcome;
   auto detail = out.detail;
 
-  // The verdict is settled; the second EHLO and QUIT only show the session works.
+  // The session is settled; the second EHLO and QUIT only show it works.
   session->arm(req.command_timeout);
   if (co_await send(session->stream, *session, fmt::format("EHLO {}\r\n", req.helo), err)) {
     auto again = co_await read_reply(session->stream, *session, buf, err);
     if (!again)
-      detail += "; EHLO after STARTTLS: " + err;
+      s.after_tls += "; EHLO after STARTTLS: " + err;
     else if (again->code != 250)
-      detail += "; EHLO after STARTTLS refused: " + reply_text(*again);
+      s.after_tls += "; EHLO after STARTTLS refused: " + reply_text(*again);
   }
   session->arm(quit_timeout);
   if (co_await send(session->stream, *session, "QUIT\r\n", err))
     co_await read_reply(session->stream, *session, buf, err);
-  finish(outcome, "done", detail);
-  co_return out;
+  finish(outcome, "done", detail + s.after_tls);
+  co_return s;
+}
+
+ProbeResult finish_probe(const SmtpSession& session, const ProbeRequest& req, std::int64_t at) {
+  ProbeResult out = session.result;
+  out.address = req.address;
+  if (!session.tls || req.mode != ProbeMode::dane) return out;
+  auto auth = authenticate(out.chain, req.records, req.tlsa_base, req.extra_names, at);
+  out.outcome = auth.outcome;
+  out.match_depth = auth.depth;
+  out.matched = auth.matched;
+  out.verify_error = auth.verify_error;
+  out.detail = auth.detail + session.after_tls;
+  if (auth.accepted == 0) out.stage = "verify";
+  return out;
+}
+
+asio::awaitable<ProbeResult> probe_smtp(asio::ssl::context& tls_ctx, ProbeRequest req) {
+  auto session = co_await smtp_session(tls_ctx, req);
+  co_return finish_probe(session, req, 0);
 }
 
 }  // namespace danekit

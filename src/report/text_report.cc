@@ -36,7 +36,7 @@ class Writer {
     std::string name(to_string(v));
     for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     if (v == Verdict::valid) return paint(name, "1;32");
-    if (v == Verdict::none || v == Verdict::no_mail) return paint(name, "1;33");
+    if (v == Verdict::none || v == Verdict::no_mail || v == Verdict::undetermined) return paint(name, "1;33");
     return paint(name, "1;31");
   }
   std::string outcome(Outcome o) const {
@@ -79,6 +79,7 @@ std::string delivery_sentence(Delivery d) {
     case Delivery::opportunistic: return "DANE does not apply: delivery uses opportunistic TLS or plaintext";
     case Delivery::deferred: return "a DANE sender defers the mail: no MX host can be used";
     case Delivery::undeliverable: return "no mail can be delivered to this domain";
+    case Delivery::unknown: return "danekit could not finish this check; it says nothing about the domain";
   }
   return "";
 }

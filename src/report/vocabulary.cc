@@ -14,6 +14,7 @@ std::string_view to_string(Verdict v) {
     case Verdict::none: return "none";
     case Verdict::dnssec_failure: return "dnssec-failure";
     case Verdict::no_mail: return "no-mail";
+    case Verdict::undetermined: return "undetermined";
   }
   return "none";
 }
@@ -25,6 +26,7 @@ std::string_view to_string(Delivery d) {
     case Delivery::opportunistic: return "opportunistic";
     case Delivery::deferred: return "deferred";
     case Delivery::undeliverable: return "undeliverable";
+    case Delivery::unknown: return "unknown";
   }
   return "deferred";
 }

@@ -1,6 +1,7 @@
 // Scenario building blocks for policy and report tests: a small DNS with
-// security states and scripted servers, walked the way the orchestrator walks
-// the ladder (src/check/check.cc), without I/O.
+// security states and scripted servers behind fakes of the orchestrator's
+// seams (Resolver, Prober, Clock), so every scenario runs the real
+// orchestrator, without I/O.
 #pragma once
 
 #include <arpa/inet.h>
@@ -10,6 +11,12 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <optional>
+
+#include "check/orchestrator.h"
 #include "danekit/policy.h"
 
 namespace danekit::scenario {
@@ -65,8 +72,8 @@ inline Answer ans(std::string name, std::uint16_t type, S sec, K kind,
   return a;
 }
 
-// A small DNS and a set of servers; run() walks the ladder the way the
-// orchestrator does, without I/O.
+// A small DNS and a set of servers behind the orchestrator's seams; run()
+// drives the real orchestrator (src/check/orchestrator.cc) over them.
 struct World {
   std::map<std::pair<std::string, std::uint16_t>, Answer> dns;
   // When set, replaces `server` and returns the whole probe result.
@@ -75,7 +82,8 @@ struct World {
     return r.mode == ProbeMode::dane ? Outcome::verified : Outcome::encrypted;
   };
   PolicyContext ctx;
-  std::vector<std::string> queried;
+  std::vector<std::string> queried;  // what the ladder asked, in order
+  std::vector<ProbeRequest> probed;  // what the orchestrator asked the prober
 
   void add(Answer a) { dns[{a.qname, a.qtype}] = std::move(a); }
   Answer lookup(const std::string& name, std::uint16_t type) {
@@ -84,45 +92,55 @@ struct World {
     if (it != dns.end()) return it->second;
     return ans(name, type, S::secure, K::nxdomain);
   }
-  CheckReport run(const std::string& domain) {
-    Answer mx = lookup(domain, rrtype::MX);
-    auto plan = plan_mx(domain, mx);
-    std::vector<HostPlan> plans;
-    std::vector<std::vector<ProbeResult>> probes;
-    for (const auto& t : plan.stop ? std::vector<MxTarget>{} : plan.hosts) {
-      HostFacts f;
-      f.target = t;
-      if (ctx.ipv4) f.a = lookup(t.host, rrtype::A);
-      if (ctx.ipv6) f.aaaa = lookup(t.host, rrtype::AAAA);
-      if (needs_cname_probe(f)) f.cname = lookup(t.host, rrtype::CNAME);
-      while (auto q = next_tlsa_query(f)) f.tlsa.push_back(lookup(*q, rrtype::TLSA));
-      auto hp = plan_host(domain, plan.mx_security, f, ctx);
-      std::vector<ProbeResult> results;
-      if (hp.probe) {
-        for (const auto& addr : hp.addresses) {
-          ProbeRequest req;
-          req.address = addr;
-          req.mode = hp.mode;
-          req.records = hp.usable;
-          req.tlsa_base = hp.report.tlsa_base;
-          if (probe) {
-            results.push_back(probe(req));
-            continue;
-          }
-          ProbeResult p;
-          p.address = addr;
-          p.outcome = server(req);
-          if (p.outcome == Outcome::verified && !req.records.empty()) {
-            p.matched = req.records.front();  // what OpenSSL reports on a match
-            p.match_depth = req.records.front().usage == usage::dane_ee ? 0 : 1;
-          }
-          results.push_back(p);
-        }
-      }
-      plans.push_back(std::move(hp));
-      probes.push_back(std::move(results));
+  ProbeResult serve(const ProbeRequest& req) {
+    probed.push_back(req);
+    if (probe) return probe(req);
+    ProbeResult p;
+    p.address = req.address;
+    p.outcome = server(req);
+    if (p.outcome == Outcome::verified && !req.records.empty()) {
+      p.matched = req.records.front();  // what OpenSSL reports on a match
+      p.match_depth = req.records.front().usage == usage::dane_ee ? 0 : 1;
     }
-    return decide(domain, mx, plan, std::move(plans), std::move(probes), ctx);
+    return p;
+  }
+
+  struct FakeResolver : Resolver {
+    World& w;
+    explicit FakeResolver(World& world) : w(world) {}
+    boost::asio::awaitable<Answer> resolve(std::string name, std::uint16_t type, std::chrono::milliseconds) override {
+      co_return w.lookup(name, type);
+    }
+  };
+  struct FakeProber : Prober {
+    World& w;
+    explicit FakeProber(World& world) : w(world) {}
+    boost::asio::awaitable<ProbeResult> probe(ProbeRequest req, std::int64_t) override { co_return w.serve(req); }
+  };
+  struct FixedClock : Clock {
+    std::int64_t t;
+    explicit FixedClock(std::int64_t at) : t(at) {}
+    std::int64_t now() const override { return t; }
+  };
+
+  CheckReport run(const std::string& domain) {
+    boost::asio::io_context io;
+    FakeResolver resolver(*this);
+    FakeProber prober(*this);
+    FixedClock clock(ctx.now ? ctx.now : 1800000000);
+    CheckOptions opt;
+    opt.policy = ctx;
+    std::optional<DomainResult> out;
+    std::exception_ptr error;
+    boost::asio::co_spawn(io, check_domain(domain, resolver, prober, clock, opt),
+                          [&](std::exception_ptr e, DomainResult r) {
+                            error = e;
+                            out = std::move(r);
+                          });
+    io.run();
+    if (error) std::rethrow_exception(error);
+    out->report.elapsed_ms = 0;
+    return std::move(out->report);
   }
   // One signed MX host with one address and a 3 1 1 record.
   void dane_host(const std::string& host, const std::string& addr, S tlsa_sec = S::secure) {

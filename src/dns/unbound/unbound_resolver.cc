@@ -194,6 +194,7 @@ void on_result(void* mydata, int err, ub_result* result) {
     a.qname = p.qname;
     a.qtype = p.qtype;
     a.detail = fmt::format("resolver error: {}", ub_strerror(err));
+    a.local_cause = err == UB_NOMEM ? "memory" : "resolver";
     p.answer = std::move(a);
   } else {
     p.answer = classify(result, p.qname, p.qtype);
@@ -204,7 +205,8 @@ void on_result(void* mydata, int err, ub_result* result) {
 
 }  // namespace
 
-UnboundResolver::UnboundResolver(asio::any_io_executor ex, const ResolverConfig& config) : fd_(ex) {
+UnboundResolver::UnboundResolver(asio::any_io_executor ex, const ResolverConfig& config, const UnboundTuning& tuning)
+    : fd_(ex) {
   ctx_ = ub_ctx_create();
   if (!ctx_) throw ResolverError("cannot create the libunbound context");
   auto fail = [&](const std::string& msg) {
@@ -221,6 +223,10 @@ UnboundResolver::UnboundResolver(asio::any_io_executor ex, const ResolverConfig&
   set("use-syslog:", "no");
   set("trust-anchor-signaling:", "no");
   set("val-log-level:", "0");
+  if (tuning.outgoing_range > 0) set("outgoing-range:", std::to_string(tuning.outgoing_range));
+  if (tuning.queries_per_thread > 0) set("num-queries-per-thread:", std::to_string(tuning.queries_per_thread));
+  if (tuning.outgoing_tcp > 0) set("outgoing-num-tcp:", std::to_string(tuning.outgoing_tcp));
+  if (!tuning.aggressive_nsec) set("aggressive-nsec:", "no");
   bool loopback = false;
 
   std::vector<ldns_rr*> anchors;
@@ -322,6 +328,7 @@ asio::awaitable<Answer> UnboundResolver::resolve(std::string name, std::uint16_t
     a.qname = name;
     a.qtype = type;
     a.detail = fmt::format("resolver error: {}", ub_strerror(rc));
+    a.local_cause = rc == UB_NOMEM ? "memory" : "resolver";
     co_return a;
   }
   ++outstanding_;

@@ -20,10 +20,19 @@ struct ub_ctx;
 
 namespace danekit {
 
+// libunbound's limits, lifted for bulk work (its defaults stall near 15
+// upstream queries in flight at 50 ms RTT). Zero keeps libunbound's default.
+struct UnboundTuning {
+  int outgoing_range = 0;       // UDP sockets for upstream queries
+  int queries_per_thread = 0;   // lookups libunbound works on at once
+  int outgoing_tcp = 0;         // TCP connections upstream
+  bool aggressive_nsec = true;  // RFC 8198 synthesis from cached NSEC
+};
+
 class UnboundResolver {
  public:
   // Throws ResolverError when the configuration cannot be used.
-  UnboundResolver(boost::asio::any_io_executor ex, const ResolverConfig& config);
+  UnboundResolver(boost::asio::any_io_executor ex, const ResolverConfig& config, const UnboundTuning& tuning = {});
   ~UnboundResolver();
   UnboundResolver(const UnboundResolver&) = delete;
   UnboundResolver& operator=(const UnboundResolver&) = delete;

@@ -14,12 +14,14 @@ namespace danekit::tls {
 // cache, bounded peer chain.
 void configure_context(SSL_CTX* ctx);
 
-// Sets SNI and, in DANE mode, the TLSA records and reference identifiers on a
-// fresh connection. Returns an error message, empty on success.
+// Sets SNI (the TLSA base domain, RFC 7672 §8.1) on a fresh connection.
+// Authentication happens after the handshake, offline (danekit/authenticate.h),
+// so one handshake can serve every domain that shares the server. Returns an
+// error message, empty on success.
 std::string prepare(SSL* ssl, const ProbeRequest& req);
 
-// After a completed handshake: protocol, cipher, chain and the DANE outcome.
-void collect(SSL* ssl, const ProbeRequest& req, ProbeResult& out);
+// After a completed handshake: protocol, cipher and the chain as sent.
+void collect(SSL* ssl, ProbeResult& out);
 
 // The OpenSSL error queue as one line (and clears it).
 std::string error_queue();

@@ -1,0 +1,117 @@
+// check_domain: the RFC 7672 ladder (src/policy, pure) driven through the
+// seams. Every step has its own bound (a lookup: dns_timeout, a probe: the
+// whole exchange within `timeout`), counted from when the step starts, so
+// time spent waiting for the engine's own limits is never charged to the
+// domain.
+#include "check/orchestrator.h"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+
+#include "net/gather.h"
+
+namespace danekit {
+
+namespace asio = boost::asio;
+
+namespace {
+
+struct Job {
+  Resolver& resolver;
+  Prober& prober;
+  const CheckOptions& opt;
+  PolicyContext policy;
+  std::string local_cause;
+
+  void note(const std::string& cause) {
+    if (local_cause.empty() && !cause.empty()) local_cause = cause;
+  }
+
+  asio::awaitable<Answer> lookup(std::string name, std::uint16_t type) {
+    Answer a = co_await resolver.resolve(std::move(name), type, opt.dns_timeout);
+    note(a.local_cause);
+    co_return a;
+  }
+
+  asio::awaitable<HostPlan> host(std::string domain, Security mx_security, MxTarget target) {
+    HostFacts f;
+    f.target = target;
+    // The TLSA RRset of the name itself is the ladder's usual next question;
+    // asking it alongside A/AAAA saves a round trip (used only if the rules
+    // allow, RFC 7672 §2.2).
+    resolver.prefetch("_" + std::to_string(opt.port) + "._tcp." + target.host, rrtype::TLSA, opt.dns_timeout);
+    std::vector<std::function<asio::awaitable<Answer>()>> families;
+    if (policy.ipv4) families.push_back([this, target] { return lookup(target.host, rrtype::A); });
+    if (policy.ipv6) families.push_back([this, target] { return lookup(target.host, rrtype::AAAA); });
+    auto answers = co_await gather(std::move(families));
+    std::size_t k = 0;
+    if (policy.ipv4) f.a = answers[k++];
+    if (policy.ipv6) f.aaaa = answers[k++];
+    if (needs_cname_probe(f)) f.cname = co_await lookup(target.host, rrtype::CNAME);
+    while (auto q = next_tlsa_query(f)) f.tlsa.push_back(co_await lookup(*q, rrtype::TLSA));
+    co_return plan_host(domain, mx_security, f, policy);
+  }
+
+  asio::awaitable<ProbeResult> probe(ProbeRequest req) {
+    ProbeResult r = co_await prober.probe(std::move(req), policy.now);
+    note(r.local_cause);
+    co_return r;
+  }
+
+  asio::awaitable<CheckReport> run(std::string domain) {
+    Answer mx = co_await lookup(domain, rrtype::MX);
+    MxPlan mx_plan = plan_mx(domain, mx);
+    std::vector<HostPlan> plans;
+    std::vector<std::vector<ProbeResult>> probes;
+    if (!mx_plan.stop) {
+      std::vector<std::function<asio::awaitable<HostPlan>()>> hosts;
+      for (const auto& t : mx_plan.hosts)
+        hosts.push_back([this, domain, sec = mx_plan.mx_security, t] { return host(domain, sec, t); });
+      plans = co_await gather(std::move(hosts));
+
+      // Every address of every host at once; results are regrouped per host.
+      std::vector<std::function<asio::awaitable<ProbeResult>()>> work;
+      std::vector<std::size_t> owner;
+      for (std::size_t i = 0; i < plans.size(); ++i) {
+        if (!plans[i].probe) continue;
+        for (const auto& address : plans[i].addresses) {
+          ProbeRequest req;
+          req.address = address;
+          req.port = opt.port;
+          req.mode = plans[i].mode;
+          req.records = plans[i].usable;
+          req.tlsa_base = plans[i].report.tlsa_base;
+          req.extra_names = plans[i].extra_names;
+          req.helo = opt.helo;
+          req.connect_timeout = opt.connect_timeout;
+          req.command_timeout = opt.command_timeout;
+          req.total_timeout = opt.timeout;
+          work.push_back([this, req] { return probe(req); });
+          owner.push_back(i);
+        }
+      }
+      auto results = co_await gather(std::move(work));
+      probes.resize(plans.size());
+      for (std::size_t k = 0; k < results.size(); ++k) probes[owner[k]].push_back(std::move(results[k]));
+    }
+    co_return decide(domain, mx, mx_plan, std::move(plans), std::move(probes), policy);
+  }
+};
+
+}  // namespace
+
+asio::awaitable<DomainResult> check_domain(std::string domain, Resolver& resolver, Prober& prober, const Clock& clock,
+                                           const CheckOptions& options) {
+  auto started = std::chrono::steady_clock::now();
+  auto job = std::make_unique<Job>(Job{resolver, prober, options, options.policy, {}});
+  if (job->policy.now == 0) job->policy.now = clock.now();
+  DomainResult out;
+  out.report = co_await job->run(std::move(domain));
+  out.report.elapsed_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  out.local_cause = job->local_cause;
+  co_return out;
+}
+
+}  // namespace danekit

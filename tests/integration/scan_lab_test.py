@@ -97,7 +97,7 @@ def projection(r):
     p["mx_answer"] = (r["mx_answer"]["security"], r["mx_answer"]["answer"])
     p["reasons"] = sorted((x["code"], x.get("host", ""), x.get("address", "")) for x in r["reasons"])
     p["mx"] = [(m["host"], m["preference"], m["dane"], m["tlsa_base"], m["dnssec"],
-                [(x["text"], x["status"]) for x in m["records"]],
+                sorted((x["text"], x["status"]) for x in m["records"]),  # RRset order is not stable
                 sorted((a["address"], a["outcome"], a["stage"]) for a in m["addresses"])) for m in r["mx"]]
     return p
 

@@ -14,6 +14,7 @@
 //   caller resumes on its own loop with a copy of the value.
 #include "danekit/engine.h"
 
+#include <dirent.h>
 #include <sys/resource.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -207,16 +208,10 @@ CheckReport undetermined(CheckReport rep, const std::string& cause) {
       affected.push_back(a.address);
     }
     if (!affected.empty() && m.dane != HostDane::none) m.dane = HostDane::deferred;
-    std::erase_if(m.reasons, [&](const Reason& r) {
-      return std::find(affected.begin(), affected.end(), r.address) != affected.end();
-    });
   }
-  for (const auto& r : rep.reasons)
-    if (r.address.empty() || std::none_of(rep.mx.begin(), rep.mx.end(), [&](const MxReport& m) {
-          return std::any_of(m.addresses.begin(), m.addresses.end(),
-                             [&](const ProbeResult& p) { return p.address == r.address && !p.local_cause.empty(); });
-        }))
-      reasons.push_back(r);
+  // Every other finding may rest on the same local trouble (a DNS failure
+  // read as the domain's): only the local cause is reported.
+  for (auto& m : rep.mx) m.reasons.clear();
   rep.reasons = std::move(reasons);
   return rep;
 }
@@ -475,7 +470,9 @@ struct Engine::Impl : Resolver, Prober {
         ++domains;
         co_return std::move(r.report);
       }
-      if (attempt == std::size(backoff)) {
+      // Exhaustion passes; a resolver that cannot reach the root was just
+      // asked (the health check) and will not be back in a second.
+      if (attempt == std::size(backoff) || r.local_cause == "resolver") {
         ++domains;
         co_return undetermined(std::move(r.report), r.local_cause);
       }
@@ -502,6 +499,17 @@ std::size_t descriptor_budget() {
   return static_cast<std::size_t>(rl.rlim_cur);
 }
 
+// Descriptors open right now (stdin/out/err, files the caller holds).
+std::size_t open_descriptors() {
+  std::size_t n = 0;
+  if (DIR* d = opendir("/proc/self/fd")) {
+    while (readdir(d) && n < (1u << 20)) ++n;
+    closedir(d);
+    return n > 3 ? n - 3 : 0;  // ".", ".." and the directory's own descriptor
+  }
+  return 8;
+}
+
 }  // namespace
 
 Engine::Engine(const EngineOptions& options) : impl_(std::make_unique<Impl>()) {
@@ -513,13 +521,23 @@ Engine::Engine(const EngineOptions& options) : impl_(std::make_unique<Impl>()) {
   if (L.threads == 0) L.threads = cores;
   L.threads = std::min(L.threads, 64u);
 
-  // Descriptor plan: a reserve for the process, a share for libunbound's
-  // sockets, the rest for SMTP connections.
+  // Descriptor plan: what is open already and a reserve for the process
+  // (output, state, libunbound's pipes), a share for libunbound's sockets, the
+  // rest for SMTP connections. Below the minimum, libunbound itself would run
+  // out of sockets and every lookup would look like the domain's failure, so
+  // the engine refuses to start.
   std::size_t fds = descriptor_budget();
-  std::size_t reserve = 32 + 8 * L.threads;
-  std::size_t spare = fds > reserve + 32 ? fds - reserve : 32;
+  std::size_t used = open_descriptors();
+  std::size_t reserve = used + 16 + 8 * L.threads;
+  std::size_t minimum = reserve + 16 * L.threads + 8;
+  if (fds < minimum)
+    throw ResolverError(
+        fmt::format("the descriptor limit ({}) is too low: danekit needs at least {} here; raise it "
+                    "with ulimit -n",
+                    fds, minimum));
+  std::size_t spare = fds - reserve;
   std::size_t dns_fds = std::clamp<std::size_t>(spare / 4, 8 * L.threads, 4096);
-  std::size_t conn_budget = spare > dns_fds + 8 ? spare - dns_fds : 8;
+  std::size_t conn_budget = spare - dns_fds;
   if (L.connections == 0) L.connections = std::min<std::size_t>(conn_budget, 4096);
   L.connections = std::max<std::size_t>(std::min(L.connections, conn_budget), L.threads);
   if (L.per_ip == 0) L.per_ip = 8;

@@ -157,7 +157,8 @@ std::string render_text(const CheckReport& r, TextStyle style) {
       if (!x.fix.empty()) w.line(3, "fix: " + x.fix);
     }
   }
-  if (!r.determined) w.line(1, w.warn("The verdict rests on DNS failures or timeouts; run the check again."));
+  if (!r.determined && r.verdict != Verdict::undetermined)
+    w.line(1, w.warn("The verdict rests on DNS failures or timeouts; run the check again."));
   return w.take();
 }
 

@@ -212,6 +212,8 @@ UnboundResolver::UnboundResolver(asio::any_io_executor ex, const ResolverConfig&
   auto fail = [&](const std::string& msg) {
     ub_ctx_delete(ctx_);
     ctx_ = nullptr;
+    if (log_) std::fclose(log_);
+    log_ = nullptr;
     throw ResolverError(msg);
   };
   auto set = [&](const char* opt, const std::string& val) {
@@ -220,6 +222,10 @@ UnboundResolver::UnboundResolver(asio::any_io_executor ex, const ResolverConfig&
   };
   // Quiet: errors reach the user through Answer::detail, not stderr.
   ub_ctx_debuglevel(ctx_, 0);
+  // libunbound still prints its own errors ("can't create socket") to stderr
+  // at level 0; they reach the user as Answer::detail and local causes instead.
+  log_ = std::fopen("/dev/null", "w");
+  if (log_) ub_ctx_debugout(ctx_, log_);
   set("use-syslog:", "no");
   set("trust-anchor-signaling:", "no");
   set("val-log-level:", "0");
@@ -298,6 +304,7 @@ UnboundResolver::~UnboundResolver() {
     fd_.release();  // the descriptor belongs to libunbound
   }
   if (ctx_) ub_ctx_delete(ctx_);
+  if (log_) std::fclose(log_);
 }
 
 void UnboundResolver::start_reader() {

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <string>
 
@@ -45,6 +46,7 @@ class UnboundResolver {
   void start_reader();
 
   ub_ctx* ctx_ = nullptr;
+  std::FILE* log_ = nullptr;
   boost::asio::posix::stream_descriptor fd_;
   std::size_t outstanding_ = 0;
   bool reading_ = false;

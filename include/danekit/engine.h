@@ -62,12 +62,12 @@ struct EngineOptions {
 };
 
 struct EngineStats {
-  std::uint64_t domains = 0;           // reports produced
-  std::uint64_t dns_lookups = 0;       // lookups sent to libunbound
-  std::uint64_t dns_shared = 0;        // lookups answered from the shared cache or an in-flight twin
-  std::uint64_t handshakes = 0;        // SMTP sessions opened by this process
-  std::uint64_t handshakes_shared = 0; // probes answered by an earlier or in-flight handshake
-  std::uint64_t local_retries = 0;     // steps retried after a local failure
+  std::uint64_t domains = 0;            // reports produced
+  std::uint64_t dns_lookups = 0;        // lookups sent to libunbound
+  std::uint64_t dns_shared = 0;         // lookups answered from the shared cache or an in-flight twin
+  std::uint64_t handshakes = 0;         // SMTP sessions opened by this process
+  std::uint64_t handshakes_shared = 0;  // probes answered by an earlier or in-flight handshake
+  std::uint64_t local_retries = 0;      // steps retried after a local failure
 };
 
 class Engine {
@@ -97,8 +97,7 @@ class Engine {
   const EngineLimits& limits() const;
   EngineStats stats() const;
 
-  // Serialized handshakes for HandshakeStore values (versioned JSON).
-  struct Impl;
+  struct Impl;  // HandshakeStore values are versioned JSON (danekit.session/1)
 
  private:
   std::unique_ptr<Impl> impl_;

@@ -1,6 +1,7 @@
 // danekit tlsa generate | verify (docs/tlsa.md)
 #include <fmt/format.h>
 #include <cstdio>
+#include <ctime>
 #include <memory>
 
 #include <boost/asio/ip/address.hpp>
@@ -326,10 +327,12 @@ int run_verify(const VerifyArgs& a) {
   VerifyReport report;
   bool dns_failed =
       lookup && (lookup->status.kind == AnswerKind::failure || lookup->status.security == Security::indeterminate);
+  // The reference identifiers and time of OpenSSL's verification, as in the
+  // check: the TLSA base domain (the MX host; no next-hop domain is known here)
+  // and now. The front end reads the clock; the verify code is pure.
+  DaneContext context{host, {}, static_cast<std::int64_t>(std::time(nullptr))};
   if (server && !dns_failed) {
-    std::vector<TlsaRecord> usable;
-    for (const auto& r : records)
-      if (usable_for_smtp(r)) usable.push_back(r);
+    auto usable = records_for_openssl(records);
     std::string error;
     std::vector<ProbeResult> results;
     try {
@@ -341,12 +344,12 @@ int run_verify(const VerifyArgs& a) {
       fmt::print(stderr, "danekit: --server {}: {}\n", server->text(), error);
       return unreachable_status;
     }
-    report = verify_against_server(records, results);
+    report = verify_against_server(records, results, context);
     report.checked_against = "--server " + server->text();
   } else if (!server) {
     auto source = load_file_source(a.source);
     if (!source) return usage_error(source.error());
-    report = verify_against_source(records, *source);
+    report = verify_against_source(records, *source, context);
   } else {
     report.checked_against = "--server " + server->text();
   }

@@ -5,9 +5,10 @@
 // Everything here except lookup_tlsa() (src/check/lookup_tlsa.cc) is pure: facts in (records, the chain or
 // key, probe results, a DNS answer), a value out. Reading files lives in
 // danekit/keys.h, probing servers in danekit/probe.h; printing and exit codes in
-// apps/danekit. The RRset verdict is the one an RFC 7672 sender reaches: a usable
-// record (§3.1.3) must match under its own usage rules (DANE-EE at depth 0,
-// DANE-TA above it) and survive digest algorithm agility (RFC 7671 §9).
+// apps/danekit. The RRset verdict is the one an RFC 7672 sender reaches, and it
+// is OpenSSL's: authenticate() (danekit/authenticate.h), the code that decides
+// `danekit check`, run on the chain (usage rules, digest algorithm agility of
+// RFC 7671 §9, and for DANE-TA names, dates and signatures).
 //
 // Example:
 //   auto chain = load_certificates("chain.pem");             // keys.h
@@ -28,6 +29,7 @@
 
 #include "danekit/cert.h"
 #include "danekit/keys.h"
+#include "danekit/match.h"
 #include "danekit/probe.h"
 #include "danekit/report.h"
 #include "danekit/resolver.h"
@@ -109,7 +111,7 @@ std::string_view to_string(RrsetVerdict v);
 
 struct RecordVerdict {
   RecordFinding finding;  // analyze_records()'s finding
-  // matches | stale | near-miss | unusable | hidden | unchecked
+  // matches | rejected | stale | near-miss | unusable | hidden | unchecked
   std::string verdict;
   std::string detail;  // one sentence: where it matched, why not, or the hint
 };
@@ -126,17 +128,51 @@ struct VerifyReport {
   std::vector<std::string> warnings;
 };
 
-// Records against a file's chain or key (no server): the verdict from
-// analyze_records() under RFC 7672 rules. A key-only source cannot check Cert(0)
-// records; they are "unchecked".
-VerifyReport verify_against_source(const std::vector<TlsaRecord>& records, const KeySource& source);
+// What authenticate() needs besides the records and the chain: the reference
+// identifiers of RFC 7672 §3.2.2 (used by DANE-TA(2) only, §3.2.1) and the
+// verification time. Pure code passes `at` in; it never lets OpenSSL read the
+// clock (authenticate() treats 0 as "now", so explain_records() passes 1 for 0).
+struct DaneContext {
+  std::string base;                      // TLSA base domain (the MX host name); "": names are not checked
+  std::vector<std::string> extra_names;  // further reference identifiers: the next-hop domain, when known
+  std::int64_t at = 0;                   // seconds since the epoch
+};
+
+// The records a sender hands to OpenSSL: usable for SMTP (RFC 7672 §3.1.3) and
+// accepted by OpenSSL's SSL_dane_tlsa_add (Full(0) data that decodes).
+std::vector<TlsaRecord> records_for_openssl(const std::vector<TlsaRecord>& records);
+
+// analyze_records() with OpenSSL's word on each record, so no explanation
+// contradicts the authentication result (danekit/authenticate.h):
+//  - a record OpenSSL cannot load (Full(0) data that is not a DER certificate or
+//    SubjectPublicKeyInfo) is "unusable";
+//  - a record matches a chain where authenticate() with that record alone
+//    verifies it, at OpenSSL's depth; a DANE-TA(2) record whose trust anchor is
+//    not in the chain but whose key signs the top certificate matches too;
+//  - a record whose digest matches but whose chain OpenSSL rejects (names,
+//    dates, signatures) is "rejected", with OpenSSL's reason in the note.
+// Hidden records keep their status; their matches say where they would match.
+// A chain without a certificate (a bare key, CertInfo::der empty) cannot be
+// given to OpenSSL; for it the DANE-EE(3) SPKI(1) comparison of
+// analyze_records() stands, which is all OpenSSL would check (RFC 7672 §3.1.1).
+std::vector<RecordFinding> explain_records(const std::vector<TlsaRecord>& records,
+                                           const std::vector<ServedChain>& chains, const DaneContext& context);
+
+// Records against a file's chain or key (no server). With a certificate chain
+// the RRset verdict is OpenSSL's (authenticate() over the usable records, at
+// context.at, names checked when context.base is set); with a key only, the
+// DANE-EE(3) SPKI(1) digest comparison of explain_records(). A key-only source
+// cannot check Cert(0) records; they are "unchecked".
+VerifyReport verify_against_source(const std::vector<TlsaRecord>& records, const KeySource& source,
+                                   const DaneContext& context);
 
 // Records against what a server presented, probed with OpenSSL's DANE
 // verification of the usable records: the RRset verdict comes from the probe
 // outcomes (all verified: authenticates; any mismatch, name, date or TLS failure:
 // fails; otherwise unreachable: undetermined), the per-record verdicts from
-// analyze_records() over the served chains.
-VerifyReport verify_against_server(const std::vector<TlsaRecord>& records, const std::vector<ProbeResult>& probes);
+// explain_records() over the served chains.
+VerifyReport verify_against_server(const std::vector<TlsaRecord>& records, const std::vector<ProbeResult>& probes,
+                                   const DaneContext& context);
 
 // Folds a DNS answer's security into a report made from its records: insecure and
 // bogus answers override the verdict, whatever matched.

@@ -1,11 +1,15 @@
 // Per-record explanations (RFC 7672 §3.1, RFC 7671 §5 and §9). The authentication
 // result itself comes from OpenSSL; this code says why, record by record.
+// explain_records() reconciles the digest comparison with OpenSSL's answer for
+// each record alone, so the explanation never contradicts the verdict.
 #include "danekit/match.h"
 
 #include <fmt/format.h>
 #include <algorithm>
 #include <map>
 
+#include "danekit/authenticate.h"
+#include "danekit/tlsa_generate.h"
 #include "util/hex.h"
 
 namespace danekit {
@@ -73,7 +77,117 @@ std::string near_miss(const TlsaRecord& r, const std::vector<ServedChain>& chain
   return {};
 }
 
+bool has_certificate(const ServedChain& c) { return !c.chain.empty() && !c.chain.front().der.empty(); }
+
+// Why OpenSSL's SSL_dane_tlsa_add() refuses a record danekit's own rules call
+// usable: Full(0) data must decode as what the selector names.
+std::string rejected_by_openssl(const TlsaRecord& r) {
+  if (r.mtype == mtype::full)
+    return fmt::format("OpenSSL cannot use it: Full(0) data must be a DER {}, and this is not one",
+                       r.selector == selector::cert ? "certificate" : "SubjectPublicKeyInfo");
+  return "OpenSSL cannot use it (SSL_dane_tlsa_add refused the record)";
+}
+
+// The note for a record OpenSSL verified but whose digest matches nothing in the
+// chain as sent: its trust anchor is not in the chain. A DANE-TA(2) SPKI(1)
+// Full(0) key is matched by the signature it makes on a certificate of the
+// chain (OpenSSL reports that certificate's depth); a DANE-TA(2) Cert(0)
+// Full(0) certificate completes the chain above its top.
+std::string anchor_outside_chain(const TlsaRecord& r, const ServedChain& c, int depth) {
+  auto subject = [](const CertInfo& cert) { return cert.subject.empty() ? "" : fmt::format(" ({})", cert.subject); };
+  auto size = static_cast<int>(c.chain.size());
+  if (depth >= 0 && depth < size && r.selector == selector::spki && r.mtype == mtype::full &&
+      c.chain[depth].spki_der != r.data)
+    return fmt::format(
+        "its trust anchor is not in the chain {} sends: OpenSSL verified the signature of the certificate at depth "
+        "{} with the record's key",
+        c.address, depth);
+  if (depth >= size)
+    return fmt::format(
+        "its trust anchor is not in the chain {} sends: OpenSSL completed the chain with the record's certificate "
+        "at depth {}, the issuer of the top certificate{}",
+        c.address, depth, subject(c.chain.back()));
+  return fmt::format("OpenSSL matched it at depth {} in {}", depth, c.address);
+}
+
+std::string rejection_note(const TlsaRecord& r, const RecordMatch& m, const ServedChain& c, const Authentication& a,
+                           const DaneContext& ctx) {
+  std::string kind = r.selector == selector::cert ? "certificate" : "key";
+  std::string why = a.verify_error.empty() ? a.detail : a.verify_error;
+  if (a.outcome == Outcome::name_mismatch) {
+    std::string names = ctx.base;
+    for (const auto& n : ctx.extra_names) names += (names.empty() ? "" : ", ") + n;
+    why += fmt::format(": the leaf certificate names none of {} (RFC 7672 §3.2.2)", names);
+  } else if (a.outcome == Outcome::expired) {
+    why += " (a DANE-TA(2) chain is checked for dates, RFC 7672 §3.1.2)";
+  }
+  const auto* cert = m.depth < static_cast<int>(c.chain.size()) ? &c.chain[m.depth] : nullptr;
+  std::string subject = cert && !cert->subject.empty() ? fmt::format(" ({})", cert->subject) : "";
+  return fmt::format("it matches the {} at depth {}{} in {}, but OpenSSL rejects the chain: {}", kind, m.depth, subject,
+                     c.address, why);
+}
+
 }  // namespace
+
+std::vector<TlsaRecord> records_for_openssl(const std::vector<TlsaRecord>& records) {
+  std::vector<TlsaRecord> out;
+  for (const auto& r : records)
+    if (usable_for_smtp(r) && authenticate({}, {r}, "", {}, 1).accepted > 0) out.push_back(r);
+  return out;
+}
+
+std::vector<RecordFinding> explain_records(const std::vector<TlsaRecord>& records,
+                                           const std::vector<ServedChain>& chains, const DaneContext& context) {
+  // authenticate() reads the clock when given 0; pure callers never want that.
+  DaneContext ctx = context;
+  if (ctx.at <= 0) ctx.at = 1;
+  auto out = analyze_records(records, chains);
+  for (auto& f : out) {
+    // PKIX usages and malformed records keep danekit's reason: a sender never
+    // hands them to OpenSSL (RFC 7672 §3.1.3).
+    if (f.unusable) continue;
+    const auto& r = f.record;
+    if (authenticate({}, {r}, "", {}, ctx.at).accepted == 0) {
+      f.status = "unusable";
+      f.unusable = rejected_by_openssl(r);
+      f.matches.clear();
+      f.note.clear();
+      continue;
+    }
+    std::vector<RecordMatch> matches;
+    std::string rejected, outside;
+    for (const auto& c : chains) {
+      std::vector<RecordMatch> digest;
+      for (const auto& m : f.matches)
+        if (m.address == c.address) digest.push_back(m);
+      if (!has_certificate(c)) {  // a bare key: the digest comparison is OpenSSL's whole check
+        matches.insert(matches.end(), digest.begin(), digest.end());
+        continue;
+      }
+      auto a = authenticate(c.chain, {r}, ctx.base, ctx.extra_names, ctx.at);
+      if (a.outcome == Outcome::verified) {
+        matches.push_back({c.address, a.depth});
+        if (digest.empty() && outside.empty()) outside = anchor_outside_chain(r, c, a.depth);
+      } else if (!digest.empty() && rejected.empty()) {
+        rejected = rejection_note(r, digest.front(), c, a, ctx);
+      }
+    }
+    f.matches = std::move(matches);
+    if (f.status == "hidden") {
+      continue;  // agility hides it; its matches say where it would match
+    }
+    if (!f.matches.empty()) {
+      f.status = "matched";
+      f.note = outside;  // a near-miss hint would contradict the match
+    } else if (!rejected.empty()) {
+      f.status = "rejected";
+      f.note = rejected;
+    } else {
+      f.status = "unmatched";
+    }
+  }
+  return out;
+}
 
 std::vector<TlsaRecord> hidden_by_agility(const std::vector<TlsaRecord>& usable) {
   std::map<std::pair<int, int>, int> best;

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <set>
 
+#include "danekit/authenticate.h"
 #include "danekit/match.h"
 #include "danekit/tlsa_generate.h"
 #include "util/hex.h"
@@ -143,6 +144,10 @@ std::string what_matched(const RecordFinding& f, const std::vector<ServedChain>&
       if (c.address == m.address && m.depth < static_cast<int>(c.chain.size())) cert = &c.chain[m.depth];
     std::string subject = cert && !cert->subject.empty() ? fmt::format(" ({})", cert->subject) : "";
     std::string text = fmt::format("the {} at depth {}{} in {}", kind, m.depth, subject, m.address);
+    // A DANE-TA(2) SPKI(1) Full(0) key outside the chain matches by its signature
+    // on the certificate at this depth (explain_records' note says so).
+    if (cert && f.record.selector == selector::spki && f.record.mtype == mtype::full && cert->spki_der != f.record.data)
+      text = fmt::format("the key that signed the certificate at depth {}{} in {}", m.depth, subject, m.address);
     if (std::find(seen.begin(), seen.end(), text) == seen.end()) seen.push_back(text);
   }
   std::string out;
@@ -155,7 +160,10 @@ RecordVerdict verdict_for(const RecordFinding& f, const std::vector<ServedChain>
   v.finding = f;
   if (f.status == "matched") {
     v.verdict = "matches";
-    v.detail = what_matched(f, chains);
+    v.detail = what_matched(f, chains) + (f.note.empty() ? "" : "; " + f.note);
+  } else if (f.status == "rejected") {
+    v.verdict = "rejected";
+    v.detail = f.note;
   } else if (f.status == "unusable") {
     v.verdict = "unusable";
     v.detail = *f.unusable + (f.note.empty() ? "" : "; " + f.note);
@@ -209,6 +217,61 @@ void rrset_from_findings(VerifyReport& r) {
   r.verdict = RrsetVerdict::fails;
   r.verdict_detail =
       fmt::format("{} usable record{}, none matches: a DANE sender defers the mail", usable, usable == 1 ? "" : "s");
+}
+
+// The RRset verdict for a certificate chain: OpenSSL's, from authenticate() over
+// the usable records, as `danekit check` reaches it after a handshake. The
+// per-record verdicts were made by explain_records() with the same context; the
+// record OpenSSL matched is forced to "matches" and, when the RRset fails, no
+// record may claim to match, so the two can never disagree.
+void rrset_from_openssl(VerifyReport& r, const std::vector<TlsaRecord>& records, const ServedChain& served,
+                        const DaneContext& ctx) {
+  std::vector<TlsaRecord> usable;
+  for (const auto& v : r.records)
+    if (!v.finding.unusable) usable.push_back(v.finding.record);
+  if (usable.empty()) {
+    rrset_from_findings(r);  // encrypt-only, with its wording
+    return;
+  }
+  auto a = authenticate(served.chain, usable, ctx.base, ctx.extra_names, ctx.at > 0 ? ctx.at : 1);
+  if (a.outcome == Outcome::verified && a.matched) {
+    std::size_t index = 0;
+    for (std::size_t i = 0; i < records.size() && !index; ++i)
+      if (records[i] == *a.matched && !r.records[i].finding.unusable) index = i + 1;
+    if (index == 0) index = 1;  // cannot happen: OpenSSL matched one of the records it was given
+    auto& v = r.records[index - 1];
+    if (v.verdict != "matches") {
+      v.finding.status = "matched";
+      v.finding.matches = {{served.address, a.depth}};
+      v = verdict_for(v.finding, {served});
+    }
+    r.verdict = RrsetVerdict::authenticates;
+    r.verdict_detail = fmt::format("record {} ({}) matches {}", index, describe_parameters(v.finding.record),
+                                   what_matched(v.finding, {served}));
+    if (a.matched->usage == usage::dane_ta)
+      r.verdict_detail += ctx.base.empty()
+                              ? "; OpenSSL checked the chain's signatures and dates, not its names: give --host"
+                              : fmt::format("; OpenSSL checked the chain's signatures, dates and names ({})", ctx.base);
+    return;
+  }
+  for (auto& v : r.records)
+    if (v.verdict == "matches") {  // OpenSSL rejected the RRset: nothing may claim to match
+      v.finding.status = "rejected";
+      v.finding.note = fmt::format("it matches on its own, but OpenSSL rejects the RRset: {}", a.detail);
+      v.verdict = "rejected";
+      v.detail = v.finding.note;
+    }
+  std::size_t n = usable.size();
+  r.verdict = RrsetVerdict::fails;
+  bool plain =
+      a.outcome == Outcome::mismatch &&
+      std::none_of(r.records.begin(), r.records.end(), [](const RecordVerdict& v) { return v.verdict == "rejected"; });
+  r.verdict_detail =
+      plain ? fmt::format("{} usable record{}, none matches: a DANE sender defers the mail", n, n == 1 ? "" : "s")
+            : fmt::format(
+                  "{} usable record{}, none authenticates the chain: OpenSSL says {} ({}): a DANE sender "
+                  "defers the mail",
+                  n, n == 1 ? "" : "s", to_string(a.outcome), a.detail);
 }
 
 nlohmann::ordered_json opt_string(const std::string& s) {
@@ -277,7 +340,8 @@ tl::expected<std::vector<TlsaRecord>, std::string> parse_tlsa_file(std::string_v
   return out;
 }
 
-VerifyReport verify_against_source(const std::vector<TlsaRecord>& records, const KeySource& source) {
+VerifyReport verify_against_source(const std::vector<TlsaRecord>& records, const KeySource& source,
+                                   const DaneContext& context) {
   VerifyReport r;
   std::vector<ServedChain> chains;
   ServedChain served;
@@ -300,7 +364,7 @@ VerifyReport verify_against_source(const std::vector<TlsaRecord>& records, const
   std::vector<TlsaRecord> checkable;
   for (const auto& rec : records)
     if (source.has_certificate() || rec.selector != selector::cert) checkable.push_back(rec);
-  auto findings = analyze_records(checkable, chains);
+  auto findings = explain_records(checkable, chains, context);
   std::size_t next = 0;
   for (const auto& rec : records) {
     if (source.has_certificate() || rec.selector != selector::cert) {
@@ -318,7 +382,12 @@ VerifyReport verify_against_source(const std::vector<TlsaRecord>& records, const
       v.detail = fmt::format("a Cert(0) record needs the certificate; {} has only the public key", source.name);
     r.records.push_back(std::move(v));
   }
-  rrset_from_findings(r);
+  // A bare key has no chain to hand to OpenSSL: for it the DANE-EE(3) SPKI(1)
+  // comparison in explain_records() is the whole of what OpenSSL would check.
+  if (source.has_certificate())
+    rrset_from_openssl(r, records, chains.front(), context);
+  else
+    rrset_from_findings(r);
   if (r.verdict == RrsetVerdict::fails) {
     auto unchecked = std::count_if(r.records.begin(), r.records.end(),
                                    [](const RecordVerdict& v) { return v.verdict == "unchecked"; });
@@ -334,12 +403,13 @@ VerifyReport verify_against_source(const std::vector<TlsaRecord>& records, const
   return r;
 }
 
-VerifyReport verify_against_server(const std::vector<TlsaRecord>& records, const std::vector<ProbeResult>& probes) {
+VerifyReport verify_against_server(const std::vector<TlsaRecord>& records, const std::vector<ProbeResult>& probes,
+                                   const DaneContext& context) {
   VerifyReport r;
   std::vector<ServedChain> chains;
   for (const auto& p : probes)
     if (!p.chain.empty()) chains.push_back({p.address, p.chain});
-  for (const auto& f : analyze_records(records, chains)) r.records.push_back(verdict_for(f, chains));
+  for (const auto& f : explain_records(records, chains, context)) r.records.push_back(verdict_for(f, chains));
   r.servers = probes;
   if (records.size() > max_comfortable_rrset)
     r.warnings.push_back(
@@ -347,7 +417,8 @@ VerifyReport verify_against_server(const std::vector<TlsaRecord>& records, const
                     "receivers and resolvers reject",
                     records.size(), max_comfortable_rrset));
 
-  bool any_usable = std::any_of(records.begin(), records.end(), [](const TlsaRecord& t) { return usable_for_smtp(t); });
+  bool any_usable =
+      std::any_of(r.records.begin(), r.records.end(), [](const RecordVerdict& v) { return !v.finding.unusable; });
   if (!any_usable) {
     rrset_from_findings(r);  // encrypt-only, with its wording
     bool reached = std::any_of(probes.begin(), probes.end(), [](const ProbeResult& p) {

@@ -419,8 +419,11 @@ struct Engine::Impl : Resolver, Prober {
 
   asio::awaitable<SmtpSession> connect_with_retries(Shard& s, const ProbeRequest& req) {
     if (!s.tls) {
-      s.tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
-      tls::configure_context(s.tls->native_handle());
+      SSL_CTX* shared = tls::shared_client_context();
+      if (shared)
+        s.tls = std::make_unique<asio::ssl::context>(shared);
+      else
+        throw std::runtime_error("cannot create an OpenSSL context: " + tls::error_queue());
     }
     static constexpr milliseconds backoff[] = {milliseconds(200), milliseconds(1000), milliseconds(3000)};
     auto& per_ip = s.per_ip[req.address];

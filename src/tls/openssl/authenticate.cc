@@ -18,13 +18,12 @@ namespace danekit {
 
 namespace {
 
-// One immutable context for every verification: DANE enabled, no trust store
-// (DANE-TA and DANE-EE need none), the verify depth of the probe context.
+// The process's one client context (DANE enabled, no trust store: DANE-TA and
+// DANE-EE need none, the verify depth of the probes).
 SSL_CTX* verify_context() {
   static SSL_CTX* ctx = [] {
-    SSL_CTX* c = SSL_CTX_new(TLS_client_method());
+    SSL_CTX* c = tls::shared_client_context();
     if (!c) throw std::runtime_error("cannot create an OpenSSL context: " + tls::error_queue());
-    tls::configure_context(c);
     return c;
   }();
   return ctx;

@@ -22,6 +22,17 @@ void configure_context(SSL_CTX* ctx) {
   SSL_CTX_set_cipher_list(ctx, "DEFAULT:!aNULL");
 }
 
+SSL_CTX* shared_client_context() {
+  static SSL_CTX* ctx = [] {
+    SSL_CTX* c = SSL_CTX_new(TLS_client_method());
+    if (c) configure_context(c);
+    return c;
+  }();
+  if (!ctx) return nullptr;
+  SSL_CTX_up_ref(ctx);
+  return ctx;
+}
+
 std::string error_queue() {
   std::string out;
   unsigned long e;

@@ -14,6 +14,11 @@ namespace danekit::tls {
 // cache, bounded peer chain.
 void configure_context(SSL_CTX* ctx);
 
+// One configured client context for the process (made once, then never
+// changed, so any thread may use it): sessions and offline verification share
+// it, and a check pays for SSL_CTX_new once. Returns a new reference.
+SSL_CTX* shared_client_context();
+
 // Sets SNI (the TLSA base domain, RFC 7672 §8.1) on a fresh connection.
 // Authentication happens after the handshake, offline (danekit/authenticate.h),
 // so one handshake can serve every domain that shares the server. Returns an

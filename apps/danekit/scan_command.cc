@@ -155,6 +155,7 @@ class Scan {
   std::unique_ptr<scan::StateStore> state_;
   std::unique_ptr<scan::DomainReader> reader_;
   EngineLimits limits_;
+  EngineStats stats_;
   Clock::time_point start_ = Clock::now();
 
   std::mutex mu_;  // everything below
@@ -462,6 +463,7 @@ int Scan::run() {
   }
   tick_cv_.notify_all();
   tick.join();
+  stats_ = engine->stats();
   if (!resolver_error_.empty()) status = exit_status::usage;
   return finish(status);
 }
@@ -499,6 +501,8 @@ int Scan::finish(int status) {
   ctx.domains_in_flight = limits_.domains_in_flight;
   ctx.per_ip = limits_.per_ip;
   ctx.threads = limits_.threads;
+  ctx.connections = limits_.connections;
+  ctx.engine = stats_;
   ctx.complete = complete;
   if (summary_fd_ >= 0) {
     std::string text = summary_.to_json(ctx) + "\n";

@@ -174,7 +174,17 @@ std::string Summary::to_json(const ScanContext& c) const {
            {"reasons", reasons},
            {"mx_hosts", hosts},
            {"mx_hosts_untracked", untracked_},
-           {"limits", {{"domains_in_flight", c.domains_in_flight}, {"per_ip", c.per_ip}, {"threads", c.threads}}}};
+           {"limits",
+            {{"domains_in_flight", c.domains_in_flight},
+             {"per_ip", c.per_ip},
+             {"threads", c.threads},
+             {"connections", c.connections}}},
+           {"engine",
+            {{"dns_lookups", c.engine.dns_lookups},
+             {"dns_shared", c.engine.dns_shared},
+             {"smtp_sessions", c.engine.handshakes},
+             {"smtp_sessions_shared", c.engine.handshakes_shared},
+             {"local_retries", c.engine.local_retries}}}};
   return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -204,6 +214,11 @@ std::string Summary::to_text(const ScanContext& c) const {
   }
   out += fmt::format("  limits: {} domains in flight, {} connections per address, {} threads\n", c.domains_in_flight,
                      c.per_ip, c.threads);
+  if (c.engine.dns_lookups + c.engine.handshakes > 0)
+    out += fmt::format(
+        "  engine: {} DNS lookups ({} more answered from the shared cache), {} SMTP sessions ({} more "
+        "probes answered by them)\n",
+        c.engine.dns_lookups, c.engine.dns_shared, c.engine.handshakes, c.engine.handshakes_shared);
   return out;
 }
 

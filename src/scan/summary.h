@@ -20,6 +20,7 @@
 
 #include <tl/expected.hpp>
 
+#include "danekit/engine.h"
 #include "danekit/report.h"
 
 namespace danekit::scan {
@@ -56,6 +57,8 @@ struct ScanContext {
   std::size_t domains_in_flight = 0;  // effective engine limits
   std::size_t per_ip = 0;
   unsigned threads = 0;
+  std::size_t connections = 0;
+  EngineStats engine;    // what the engine did (lookups, sessions, shared answers)
   bool complete = true;  // false when the scan stopped early
 };
 

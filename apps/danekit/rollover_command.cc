@@ -64,6 +64,10 @@ RolloverOptions options_of(const Args& a, const std::string& host) {
   RolloverOptions o;
   o.resolver = resolver_of(a);
   o.host = host;
+  // With --domain, the domain is the next-hop domain: a DANE-TA(2) chain may
+  // name it instead of the MX host (RFC 7672 §3.2.2), as in `danekit check`.
+  if (!a.domain.empty())
+    if (auto d = normalize_domain(a.domain); d && *d != host) o.extra_names = {*d};
   o.port = static_cast<std::uint16_t>(a.port);
   o.margin = a.margin;
   o.state_file = a.state;

@@ -6,6 +6,14 @@
 // serves now, the local current and next keys, and "now", and returns findings
 // and steps. Gathering those facts (DNS, probes, the first-seen store) is the
 // orchestrator's job (gather_rollover_facts).
+//
+// "Do these records authenticate this chain?" is answered by authenticate()
+// (danekit/authenticate.h), OpenSSL's DANE verification run offline, with the
+// MX host and the next-hop domain as reference identifiers and `now` as the
+// verification time: the answer `danekit check` gets after a handshake. A bare
+// key (no certificate) cannot be handed to OpenSSL; for it the DANE-EE(3)
+// SPKI(1) digest comparison stands, which is all OpenSSL checks for such a
+// record (RFC 7672 §3.1.1).
 #pragma once
 
 #include <chrono>
@@ -36,6 +44,9 @@ struct RolloverFacts {
   std::uint16_t port = 25;
   std::string owner;  // _25._tcp.<host>
   std::string zone;   // zone that holds the owner (for updates)
+  // Further DANE-TA(2) reference identifiers besides `host` (RFC 7672 §3.2.2):
+  // the next-hop domain when the rollover runs for a domain's MX hosts.
+  std::vector<std::string> extra_names;
   Security tlsa_security = Security::indeterminate;
   AnswerKind tlsa_kind = AnswerKind::failure;
   std::string tlsa_detail;
@@ -45,7 +56,7 @@ struct RolloverFacts {
   std::vector<ProbeResult> served;  // one per address, probed with the published usable records
   std::optional<KeySource> current;
   std::optional<KeySource> next;
-  std::int64_t now = 0;
+  std::int64_t now = 0;      // also the verification time of every DANE-TA(2) chain
   std::int64_t margin = 60;  // seconds added to every wait
 };
 
@@ -54,9 +65,9 @@ struct RecordRole {
   TlsaRecord record;
   bool usable = true;
   std::string unusable_reason;
-  bool live = false;     // matches what at least one address serves now
-  bool current = false;  // matches the local current key/certificate
-  bool next = false;     // matches the local next key/certificate
+  bool live = false;     // authenticates what at least one address serves now (OpenSSL, this record alone)
+  bool current = false;  // authenticates the local current key/certificate
+  bool next = false;     // authenticates the local next key/certificate
   std::optional<std::int64_t> first_seen;
   std::string state;  // live | next | current | stale | hidden | unusable
 };
@@ -110,6 +121,7 @@ struct RolloverOptions {
   ResolverConfig resolver;
   std::string host;  // the MX host
   std::uint16_t port = 25;
+  std::vector<std::string> extra_names;  // the next-hop domain (rollover --domain), see RolloverFacts
   std::optional<KeySource> current;
   std::optional<KeySource> next;
   std::int64_t margin = 60;

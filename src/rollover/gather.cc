@@ -7,6 +7,7 @@
 
 #include "danekit/policy.h"
 #include "danekit/rollover.h"
+#include "danekit/tlsa_generate.h"
 #include "dns/unbound/unbound_resolver.h"
 #include "dns/unbound/wire.h"
 #include "net/gather.h"
@@ -61,6 +62,7 @@ tl::expected<RolloverFacts, std::string> gather_rollover_facts(const RolloverOpt
   f.host = o.host;
   f.port = o.port;
   f.owner = fmt::format("_{}._tcp.{}", o.port, o.host);
+  f.extra_names = o.extra_names;
   f.current = o.current;
   f.next = o.next;
   f.margin = o.margin;
@@ -93,7 +95,7 @@ tl::expected<RolloverFacts, std::string> gather_rollover_facts(const RolloverOpt
   if (!path) return tl::unexpected(path.error());
   auto store = SeenStore::open(*path);
   if (!store) return tl::unexpected(store.error());
-  std::vector<TlsaRecord> usable;
+  std::vector<TlsaRecord> published;
   std::vector<std::string> texts;
   if (tlsa.kind == AnswerKind::data && tlsa.security == Security::secure) {
     for (const auto& rd : tlsa.rdata) {
@@ -104,7 +106,7 @@ tl::expected<RolloverFacts, std::string> gather_rollover_facts(const RolloverOpt
       if (!seen) return tl::unexpected(seen.error());
       f.published.push_back({*rec, *seen});
       texts.push_back(text);
-      if (usable_for_smtp(*rec)) usable.push_back(*rec);
+      published.push_back(*rec);
     }
     if (auto kept = (*store)->keep_only(f.owner, texts); !kept) return tl::unexpected(kept.error());
   } else if (tlsa.kind == AnswerKind::nodata || tlsa.kind == AnswerKind::nxdomain) {
@@ -114,7 +116,8 @@ tl::expected<RolloverFacts, std::string> gather_rollover_facts(const RolloverOpt
   ServerProbeOptions probe;
   probe.port = o.port;
   probe.sni = o.host;
-  probe.records = usable;
+  probe.records = records_for_openssl(published);  // what a sender hands to OpenSSL
+  probe.extra_names = o.extra_names;
   probe.timeout = o.timeout;
   std::string error;
   f.served = probe_server(o.host, probe, o.resolver, error);

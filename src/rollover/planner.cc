@@ -1,40 +1,36 @@
 // The rollover planner (RFC 7671 §8.1, RFC 7672 §4): pure functions of facts.
+//
+// Whether records authenticate a chain is asked of authenticate(), OpenSSL's
+// DANE verification run offline, rather than worked out here. authenticate() is
+// a pure function of its inputs (chain, records, reference identifiers, time),
+// declared without OpenSSL types, so calling it keeps the planner free of I/O
+// and clocks: the time is f.now, passed in. Precomputing its answers in
+// gather_rollover_facts() instead would make the front end know every question
+// the planner asks (each record against each served chain, the current, next
+// and candidate chains), and the planner's tests would feed it OpenSSL's answers
+// rather than have OpenSSL give them.
 #include <fmt/format.h>
 #include <algorithm>
 
+#include "danekit/authenticate.h"
 #include "danekit/rollover.h"
+#include "danekit/tlsa_generate.h"
 
 namespace danekit {
 
 namespace {
 
-bool name_matches(const std::string& pattern, const std::string& host) {
-  if (pattern == host) return true;
-  // RFC 6125 §6.4.3 as RFC 7672 §3.2.3 allows it: "*" only as the whole
-  // left-most label, matching exactly one label.
-  if (pattern.size() > 2 && pattern[0] == '*' && pattern[1] == '.') {
-    auto dot = host.find('.');
-    return dot != std::string::npos && host.substr(dot + 1) == pattern.substr(2);
-  }
-  return false;
-}
-
-bool leaf_names_host(const CertInfo& leaf, const std::string& host) {
-  if (!leaf.dns_names.empty())
-    return std::any_of(leaf.dns_names.begin(), leaf.dns_names.end(),
-                       [&](const std::string& n) { return name_matches(n, host); });
-  return name_matches(leaf.common_name, host);
-}
+DaneContext context_of(const RolloverFacts& f) { return {f.host, f.extra_names, f.now > 0 ? f.now : 1}; }
 
 std::int64_t wait_of(const RolloverFacts& f) {
   return static_cast<std::int64_t>(f.tlsa_ttl) + f.negative_ttl + f.margin;
 }
 
+// The records a sender hands to OpenSSL: usable for SMTP and loadable by it.
 std::vector<TlsaRecord> usable_records(const RolloverFacts& f) {
-  std::vector<TlsaRecord> out;
-  for (const auto& p : f.published)
-    if (usable_for_smtp(p.record)) out.push_back(p.record);
-  return out;
+  std::vector<TlsaRecord> all;
+  for (const auto& p : f.published) all.push_back(p.record);
+  return records_for_openssl(all);
 }
 
 // The records a sender actually uses: usable and not hidden by agility.
@@ -53,22 +49,36 @@ std::optional<std::int64_t> first_seen_of(const RolloverFacts& f, const TlsaReco
   return std::nullopt;
 }
 
-// Does this record authenticate this key under its own usage rules? DANE-EE
-// (§3.1.1): the key or leaf, nothing else. DANE-TA (§3.1.2, §3.2.2): an issuer
-// in the chain, the leaf naming the host, and every certificate in its dates.
-bool record_covers(const TlsaRecord& r, const KeySource& k, const std::string& host, std::int64_t now) {
-  if (!usable_for_smtp(r)) return false;
-  if (r.usage == usage::dane_ee) {
-    if (r.selector == selector::spki) return tlsa_digest(r.mtype, k.spki) == r.data;
-    return !k.chain.empty() && tlsa_association(k.chain[0], r.selector, r.mtype) == r.data;
+// Do these records authenticate this key or chain? With a certificate chain,
+// OpenSSL says (usage rules, digest agility, and for DANE-TA(2) signatures,
+// names and dates at f.now). A bare key has no certificate to give OpenSSL; a
+// DANE-EE(3) SPKI(1) record is then compared here, which is all OpenSSL would
+// check (RFC 7672 §3.1.1: no names, no dates), after the same agility rule.
+Authentication authenticate_key(const std::vector<TlsaRecord>& records, const KeySource& k, const RolloverFacts& f) {
+  auto ctx = context_of(f);
+  if (!k.chain.empty()) return authenticate(k.chain, records, ctx.base, ctx.extra_names, ctx.at);
+  Authentication a;
+  a.outcome = Outcome::mismatch;
+  a.detail = "no DANE-EE(3) SPKI(1) record matches the key (a bare key can be matched by no other kind)";
+  auto hidden = hidden_by_agility(records);
+  for (const auto& r : records) {
+    if (!usable_for_smtp(r)) continue;
+    ++a.accepted;
+    if (std::find(hidden.begin(), hidden.end(), r) != hidden.end()) continue;
+    if (r.usage == usage::dane_ee && r.selector == selector::spki && tlsa_digest(r.mtype, k.spki) == r.data) {
+      a.outcome = Outcome::verified;
+      a.depth = 0;
+      a.matched = r;
+      a.detail = fmt::format("matched {} at depth 0", describe_parameters(r));
+      break;
+    }
   }
-  if (k.chain.size() < 2) return false;
-  bool anchored = false;
-  for (std::size_t d = 1; d < k.chain.size(); ++d)
-    if (tlsa_association(k.chain[d], r.selector, r.mtype) == r.data) anchored = true;
-  if (!anchored || !leaf_names_host(k.chain[0], host)) return false;
-  return std::all_of(k.chain.begin(), k.chain.end(),
-                     [&](const CertInfo& c) { return c.not_before <= now && now <= c.not_after; });
+  return a;
+}
+
+// This record alone, under its own usage rules.
+bool record_covers(const TlsaRecord& r, const KeySource& k, const RolloverFacts& f) {
+  return usable_for_smtp(r) && authenticate_key({r}, k, f).outcome == Outcome::verified;
 }
 
 std::vector<ServedChain> served_chains(const RolloverFacts& f) {
@@ -104,18 +114,17 @@ RolloverStatus rollover_status(const RolloverFacts& f) {
   RolloverStatus s;
   std::vector<TlsaRecord> all;
   for (const auto& p : f.published) all.push_back(p.record);
-  auto findings = analyze_records(all, served_chains(f));
-  auto effective = effective_records(f);
+  auto findings = explain_records(all, served_chains(f), context_of(f));
   for (std::size_t i = 0; i < f.published.size(); ++i) {
     RecordRole role;
     role.record = f.published[i].record;
     role.first_seen = f.published[i].first_seen;
-    auto why = unusable_reason(role.record);
+    const auto& why = findings[i].unusable;  // RFC 7672 §3.1.3, or OpenSSL cannot load it
     role.usable = !why;
     role.unusable_reason = why.value_or("");
     role.live = findings[i].status == "matched" || (!findings[i].matches.empty() && role.usable);
-    role.current = f.current && record_covers(role.record, *f.current, f.host, f.now);
-    role.next = f.next && record_covers(role.record, *f.next, f.host, f.now);
+    role.current = role.usable && f.current && record_covers(role.record, *f.current, f);
+    role.next = role.usable && f.next && record_covers(role.record, *f.next, f);
     if (!role.usable)
       role.state = "unusable";
     else if (findings[i].status == "hidden")
@@ -126,6 +135,8 @@ RolloverStatus rollover_status(const RolloverFacts& f) {
       role.state = "next";
     else if (role.current)
       role.state = "current";
+    else if (findings[i].status == "rejected")
+      role.state = "rejected";
     else
       role.state = "stale";
     if (findings[i].status == "hidden")
@@ -133,6 +144,9 @@ RolloverStatus rollover_status(const RolloverFacts& f) {
           fmt::format("{} is ignored by senders: a SHA2-512 record with the same usage and selector "
                       "is present (RFC 7671 §9)",
                       to_presentation(role.record)));
+    if (role.state == "rejected")
+      s.findings.push_back(
+          fmt::format("{} does not authenticate what is served: {}", to_presentation(role.record), findings[i].note));
     if (role.state == "stale")
       s.findings.push_back(
           fmt::format("{} matches nothing served or held: stale, withdraw it", to_presentation(role.record)));
@@ -153,12 +167,13 @@ RolloverStatus rollover_status(const RolloverFacts& f) {
     s.ok = false;
   }
   if (f.next) {
-    s.next_covered = std::any_of(effective.begin(), effective.end(),
-                                 [&](const TlsaRecord& r) { return record_covers(r, *f.next, f.host, f.now); });
+    auto a = authenticate_key(usable_records(f), *f.next, f);
+    s.next_covered = a.outcome == Outcome::verified;
     if (!s.next_covered) {
       s.missing_for_next = record_for_next(f, *f.next);
-      s.findings.push_back(fmt::format("no published record matches the next key ({}): publish {}", f.next->name,
-                                       to_presentation(*s.missing_for_next)));
+      std::string openssl = a.outcome == Outcome::mismatch ? "" : fmt::format(" (OpenSSL: {})", a.detail);
+      s.findings.push_back(fmt::format("no published record authenticates the next key ({}){}: publish {}",
+                                       f.next->name, openssl, to_presentation(*s.missing_for_next)));
     }
   }
   if (!s.addresses_failing.empty() || f.served.empty()) s.ok = false;
@@ -176,7 +191,7 @@ RolloverPlan plan_rollover(const RolloverFacts& f) {
   std::optional<std::int64_t> visible_since;
   if (status.next_covered) {
     for (const auto& r : effective_records(f)) {
-      if (!record_covers(r, next, f.host, f.now)) continue;
+      if (!record_covers(r, next, f)) continue;
       auto seen = first_seen_of(f, r).value_or(f.now);
       visible_since = visible_since ? std::min(*visible_since, seen) : seen;
     }
@@ -259,21 +274,29 @@ PrecheckResult precheck_certificate(const RolloverFacts& f, const KeySource& can
                              to_string(f.tlsa_security), to_string(f.tlsa_kind));
     return out;
   }
-  for (const auto& r : effective_records(f))
-    if (record_covers(r, candidate, f.host, f.now)) out.matching.push_back(r);
-  if (out.matching.empty()) {
+  // OpenSSL's verdict on the whole RRset decides; the records that authenticate
+  // the candidate on their own say since when it has been safe.
+  auto a = authenticate_key(usable_records(f), candidate, f);
+  if (a.outcome != Outcome::verified) {
     bool hidden = false;
     for (const auto& r : usable_records(f))
-      if (record_covers(r, candidate, f.host, f.now)) hidden = true;
-    out.reason = hidden
-                     ? fmt::format(
-                           "a record for {} is published but hidden by a SHA2-512 record (RFC 7671 §9); "
-                           "senders would reject it",
-                           candidate.name)
-                     : fmt::format("no published TLSA record at {} matches {}; publish {} and wait {} s first", f.owner,
-                                   candidate.name, to_presentation(record_for_next(f, candidate)), wait_of(f));
+      if (record_covers(r, candidate, f)) hidden = true;
+    if (hidden)
+      out.reason = fmt::format(
+          "a record for {} is published but hidden by a SHA2-512 record (RFC 7671 §9); senders would reject it",
+          candidate.name);
+    else if (a.outcome != Outcome::mismatch)
+      out.reason = fmt::format("the published TLSA records at {} do not authenticate {}: OpenSSL says {} ({})", f.owner,
+                               candidate.name, to_string(a.outcome), a.detail);
+    else
+      out.reason = fmt::format("no published TLSA record at {} matches {}; publish {} and wait {} s first", f.owner,
+                               candidate.name, to_presentation(record_for_next(f, candidate)), wait_of(f));
     return out;
   }
+  for (const auto& r : effective_records(f))
+    if (record_covers(r, candidate, f)) out.matching.push_back(r);
+  if (a.matched && std::find(out.matching.begin(), out.matching.end(), *a.matched) == out.matching.end())
+    out.matching.push_back(*a.matched);
   // Already in service and authenticating everywhere: deploying it changes nothing.
   bool in_service = !f.served.empty() && std::all_of(f.served.begin(), f.served.end(), [&](const ProbeResult& p) {
     return p.outcome == Outcome::verified && serves_key(p, candidate);

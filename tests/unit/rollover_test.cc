@@ -22,6 +22,8 @@ struct Keys {
   Issued a = testing::issue("mx.roll.example", &inter, false, {"mx.roll.example"});
   Issued b = testing::issue("mx.roll.example", &inter, false, {"mx.roll.example"});
   Issued wrong_name = testing::issue("other", &inter, false, {"other.example"});
+  Issued domain_name = testing::issue("roll.example", &inter, false, {"roll.example"});
+  Issued expired = testing::issue("mx.roll.example", &inter, false, {"mx.roll.example"}, -86400 * 90, -86400);
 
   KeySource local(const Issued& leaf, const std::string& name) const {
     KeySource k;
@@ -167,6 +169,87 @@ TEST(Rollover, PrecheckRefusesWhenTheRrsetIsNotSecure) {
   auto r = precheck_certificate(f, k.local(k.a, "a.pem"));
   EXPECT_FALSE(r.safe);
   EXPECT_NE(r.reason.find("bogus"), std::string::npos);
+}
+
+// Where the planner's answer is now OpenSSL's (authenticate) and a digest
+// comparison of its own would have answered otherwise.
+
+TEST(RolloverOpenssl, TrustAnchorOutsideTheChainAuthenticatesThroughItsSignature) {
+  Keys k;
+  // 2 1 0 with the root's whole key: the chains send leaf + intermediate only;
+  // OpenSSL verifies the intermediate's signature with the record's key.
+  TlsaRecord root{2, 1, 0, testing::info_of(k.root.cert).spki_der};
+  auto f = facts(k, {{root, now - 86400}}, k.a);
+  auto r = precheck_certificate(f, k.local(k.b, "b.pem"));
+  EXPECT_TRUE(r.safe) << r.reason;
+  ASSERT_EQ(r.matching.size(), 1u);
+  EXPECT_EQ(r.matching[0], root);
+  f.next = k.local(k.b, "b.pem");
+  auto s = rollover_status(f);
+  EXPECT_TRUE(s.next_covered);
+  EXPECT_EQ(s.records[0].state, "live");
+  EXPECT_TRUE(s.records[0].current);
+  EXPECT_TRUE(s.records[0].next);
+}
+
+TEST(RolloverOpenssl, FullValueDataOpensslCannotLoadIsUnusable) {
+  Keys k;
+  auto a = ee_record_for(k.local(k.a, "a"));
+  TlsaRecord garbage{3, 1, 0, {0x00, 0x11, 0x22, 0x33}};
+  auto f = facts(k, {{a, now - 86400}, {garbage, now - 86400}}, k.a);
+  auto s = rollover_status(f);
+  ASSERT_EQ(s.records.size(), 2u);
+  EXPECT_EQ(s.records[1].state, "unusable");  // a digest comparison alone: "stale"
+  EXPECT_NE(s.records[1].unusable_reason.find("SubjectPublicKeyInfo"), std::string::npos)
+      << s.records[1].unusable_reason;
+  // Never handed to the probe, and never a withdrawal candidate.
+  f.next = k.bare(k.b, "b.key");
+  auto plan = plan_rollover(f);
+  for (const auto& r : plan.steps[4].remove) EXPECT_NE(r, garbage);
+}
+
+TEST(RolloverOpenssl, AnIssuerRecordWhoseServedChainFailsTheNameCheckIsNotLive) {
+  Keys k;
+  TlsaRecord ta{2, 1, 1, tlsa_association(testing::info_of(k.inter.cert), 1, 1)};
+  auto f = facts(k, {{ta, now - 86400}}, k.wrong_name);  // the server sends a chain for other.example
+  f.served[0].outcome = Outcome::name_mismatch;
+  f.current.reset();
+  auto s = rollover_status(f);
+  ASSERT_EQ(s.records.size(), 1u);
+  EXPECT_FALSE(s.records[0].live);  // a digest comparison alone: live
+  EXPECT_EQ(s.records[0].state, "rejected");
+  bool said = false;
+  for (const auto& x : s.findings) said = said || x.find("hostname mismatch") != std::string::npos;
+  EXPECT_TRUE(said);
+}
+
+TEST(RolloverOpenssl, TheNextHopDomainIsAReferenceIdentifier) {
+  Keys k;
+  TlsaRecord ta{2, 1, 1, tlsa_association(testing::info_of(k.inter.cert), 1, 1)};
+  auto f = facts(k, {{ta, now - 86400}}, k.a);
+  auto cert = k.local(k.domain_name, "domain.pem");  // names roll.example, not mx.roll.example
+  auto r = precheck_certificate(f, cert);
+  EXPECT_FALSE(r.safe);
+  EXPECT_NE(r.reason.find("name-mismatch"), std::string::npos) << r.reason;
+  f.extra_names = {"roll.example"};  // rollover --domain roll.example
+  r = precheck_certificate(f, cert);
+  EXPECT_TRUE(r.safe) << r.reason;
+}
+
+TEST(RolloverOpenssl, AnIssuerRecordChecksDatesAtNowAndDaneEeDoesNot) {
+  Keys k;
+  TlsaRecord ta{2, 1, 1, tlsa_association(testing::info_of(k.inter.cert), 1, 1)};
+  auto old = k.local(k.expired, "expired.pem");
+  auto f = facts(k, {{ta, now - 86400}}, k.a);
+  auto r = precheck_certificate(f, old);
+  EXPECT_FALSE(r.safe);
+  EXPECT_NE(r.reason.find("expired"), std::string::npos) << r.reason;
+  f.now = now - 86400 * 30;  // the planner's "now" is OpenSSL's verification time
+  f.published[0].first_seen = f.now - 86400;
+  EXPECT_TRUE(precheck_certificate(f, old).safe);
+  f.now = now;
+  f.published = {{ee_record_for(old), now - 86400}};
+  EXPECT_TRUE(precheck_certificate(f, old).safe);
 }
 
 }  // namespace

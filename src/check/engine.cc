@@ -664,6 +664,9 @@ void Engine::run(const Source& source, const Sink& sink) {
       --in_flight;
       cv.notify_all();
     });
+    // While the first domain's lookups start on its shard, this thread makes
+    // the TLS context the probes will need (SSL_CTX_new is not cheap).
+    if (next == 1) SSL_CTX_free(tls::shared_client_context());
   }
   wait_idle();
   if (failure) std::rethrow_exception(failure);

@@ -12,7 +12,7 @@ namespace danekit::cli {
 struct ScanQueueRequest {
   enum class Mode { enqueue, worker, status, export_run };
   Mode mode = Mode::status;
-  std::string url;          // postgresql://... or a libpq conninfo string
+  std::string url;  // postgresql://... or a libpq conninfo string
   std::string run = "default";
   std::string input;        // enqueue: FILE or - (one domain per line, as scan reads it)
   std::string output;       // export: FILE, or empty / - for stdout

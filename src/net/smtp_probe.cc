@@ -60,7 +60,10 @@ struct Session : std::enable_shared_from_this<Session> {
     ++generation;
     timer.cancel();
   }
-  std::string why(const boost::system::error_code& ec) const {
+  bool io_failed = false;  // the last failure came from the transport (timeout, reset, close)
+
+  std::string why(const boost::system::error_code& ec) {
+    io_failed = true;
     if (timed_out) return "timed out";
     if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) return "connection closed by the server";
     return ec.message();
@@ -150,13 +153,17 @@ asio::awaitable<bool> smtp_to_starttls(tcp::socket& sock, Session& session, cons
   }
 
   session.arm(req.command_timeout);
+  session.io_failed = false;
+  // Silence or a reset after STARTTLS is the same trouble as one step earlier
+  // (unreachable, perhaps temporary), not a server without STARTTLS; only a
+  // refusal or a malformed reply is the server saying no.
   if (!co_await send(sock, session, "STARTTLS\r\n", err)) {
-    finish(Outcome::no_starttls, "starttls", "STARTTLS: " + err);
+    finish(Outcome::unreachable, "starttls", "STARTTLS: " + err);
     co_return false;
   }
   auto starttls = co_await read_reply(sock, session, buf, err);
   if (!starttls) {
-    finish(Outcome::no_starttls, "starttls", "STARTTLS reply: " + err);
+    finish(session.io_failed ? Outcome::unreachable : Outcome::no_starttls, "starttls", "STARTTLS reply: " + err);
     co_return false;
   }
   if (starttls->code != 220) {

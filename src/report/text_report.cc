@@ -158,7 +158,8 @@ std::string render_text(const CheckReport& r, TextStyle style) {
     }
   }
   if (!r.determined && r.verdict != Verdict::undetermined)
-    w.line(1, w.warn("The verdict rests on DNS failures or timeouts; run the check again."));
+    w.line(1, w.warn("The verdict rests on failures that may pass (DNS failures, timeouts, servers that did not "
+                     "answer); run the check again."));
   return w.take();
 }
 

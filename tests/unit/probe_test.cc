@@ -203,6 +203,27 @@ TEST(Probe, HostilePeersEndOnTime) {
          p.say("454 TLS not available\r\n");
        },
        Outcome::no_starttls, "starttls"},
+      {"STARTTLS never answered",
+       [](tcp::socket& s) {
+         Peer p{s};
+         p.open_to_starttls();
+         sleep_ms(1500);
+       },
+       Outcome::unreachable, "starttls"},
+      {"connection closed instead of a STARTTLS reply",
+       [](tcp::socket& s) {
+         Peer p{s};
+         p.open_to_starttls();
+       },
+       Outcome::unreachable, "starttls"},
+      {"malformed STARTTLS reply",
+       [](tcp::socket& s) {
+         Peer p{s};
+         p.open_to_starttls();
+         p.say("2x0 what\r\n");
+         sleep_ms(200);
+       },
+       Outcome::no_starttls, "starttls"},
       {"closed right after 220 to STARTTLS",
        [](tcp::socket& s) {
          Peer p{s};

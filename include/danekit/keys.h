@@ -41,6 +41,10 @@ tl::expected<Bytes, std::string> parse_public_key(const Bytes& input);
 // verifies. Returns the DER SubjectPublicKeyInfo it asks to certify.
 tl::expected<Bytes, std::string> parse_csr(const Bytes& input);
 
+// Reads a whole file, at most max_input_file_bytes (key, certificate, CSR,
+// records, trust anchor and root hints files are small; /dev/zero is not).
+inline constexpr std::size_t max_input_file_bytes = 1024 * 1024;
+
 // The same, reading `path`; errors read "PATH: reason".
 tl::expected<Bytes, std::string> read_file_bytes(const std::string& path);
 tl::expected<std::vector<CertInfo>, std::string> load_certificates(const std::string& path);

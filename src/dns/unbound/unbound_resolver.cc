@@ -8,9 +8,12 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <optional>
+
+#include "danekit/keys.h"
 
 // ldns's headers redefine `bool` for C; they come after every C++ header.
 #include <ldns/ldns.h>
@@ -46,28 +49,44 @@ struct FileCloser {
 // Reads a zone-file-format file with ldns and returns its records; the error
 // names the file and the fault in one line.
 std::vector<ldns_rr*> read_zone_records(const std::string& path, const char* what) {
-  std::unique_ptr<FILE, FileCloser> f(std::fopen(path.c_str(), "r"));
-  if (!f) throw ResolverError(fmt::format("cannot read {} file '{}': {}", what, path, std::strerror(errno)));
+  // Bounded first (a directory, /dev/zero or a huge file ends here with one
+  // line), then parsed from memory.
+  auto bytes = read_file_bytes(path);
+  if (!bytes) throw ResolverError(fmt::format("cannot read {} file {}", what, bytes.error()));
+  if (std::find(bytes->begin(), bytes->end(), std::uint8_t{0}) != bytes->end())
+    throw ResolverError(fmt::format("{} file '{}' holds a NUL byte: not a zone file", what, path));
+  std::unique_ptr<FILE, FileCloser> f(bytes->empty() ? nullptr : fmemopen(bytes->data(), bytes->size(), "r"));
+  if (!f) {
+    if (bytes->empty()) throw ResolverError(fmt::format("{} file '{}' is empty", what, path));
+    throw ResolverError(fmt::format("cannot read {} file '{}': {}", what, path, std::strerror(errno)));
+  }
   std::vector<ldns_rr*> out;
   uint32_t ttl = 3600;
   ldns_rdf* origin = nullptr;
   ldns_rdf* prev = nullptr;
   int line = 1;
+  auto cleanup = [&] {
+    if (origin) ldns_rdf_deep_free(origin);
+    if (prev) ldns_rdf_deep_free(prev);
+    origin = prev = nullptr;
+  };
   while (!std::feof(f.get())) {
+    long before = std::ftell(f.get());
     ldns_rr* rr = nullptr;
     ldns_status st = ldns_rr_new_frm_fp_l(&rr, f.get(), &ttl, &origin, &prev, &line);
-    if (st == LDNS_STATUS_SYNTAX_EMPTY || st == LDNS_STATUS_SYNTAX_TTL || st == LDNS_STATUS_SYNTAX_ORIGIN) continue;
+    if (st == LDNS_STATUS_SYNTAX_EMPTY || st == LDNS_STATUS_SYNTAX_TTL || st == LDNS_STATUS_SYNTAX_ORIGIN) {
+      if (std::ftell(f.get()) == before) break;  // no progress: the parser is stuck, stop here
+      continue;
+    }
     if (st != LDNS_STATUS_OK) {
       for (auto* r : out) ldns_rr_free(r);
-      if (origin) ldns_rdf_deep_free(origin);
-      if (prev) ldns_rdf_deep_free(prev);
+      cleanup();
       throw ResolverError(fmt::format("{} file '{}' line {}: {}", what, path, line, ldns_get_errorstr_by_id(st)));
     }
     out.push_back(rr);
     if (out.size() > 10000) break;
   }
-  if (origin) ldns_rdf_deep_free(origin);
-  if (prev) ldns_rdf_deep_free(prev);
+  cleanup();
   return out;
 }
 

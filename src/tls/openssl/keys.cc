@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -259,10 +260,21 @@ tl::expected<Bytes, std::string> parse_csr(const Bytes& input) {
 tl::expected<Bytes, std::string> read_file_bytes(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) return tl::unexpected(fmt::format("{}: is a directory", path));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return tl::unexpected(fmt::format("{}: {}", path, std::strerror(errno)));
-  Bytes out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return tl::unexpected(fmt::format("{}: read error", path));
+  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!f) return tl::unexpected(fmt::format("{}: {}", path, std::strerror(errno)));
+  // Bounded whatever the file is (a device, a pipe, an endless stream).
+  Bytes out;
+  std::uint8_t buf[16384];
+  while (true) {
+    std::size_t n = std::fread(buf, 1, sizeof buf, f.get());
+    if (n > 0) {
+      if (out.size() + n > max_input_file_bytes)
+        return tl::unexpected(fmt::format("{}: larger than {} bytes", path, max_input_file_bytes));
+      out.insert(out.end(), buf, buf + n);
+    }
+    if (n < sizeof buf) break;
+  }
+  if (std::ferror(f.get())) return tl::unexpected(fmt::format("{}: read error: {}", path, std::strerror(errno)));
   return out;
 }
 

@@ -6,11 +6,13 @@
 
 #include "commands.h"
 #include "danekit/report.h"
+#include "util/hex.h"
 
 namespace danekit::cli {
 
 int usage_error(const std::string& message) {
-  fmt::print(stderr, "danekit: {}\n", message);
+  // Messages quote argv and files: never echo their control characters raw.
+  fmt::print(stderr, "danekit: {}\n", sanitize_for_display(message));
   return exit_status::usage;
 }
 

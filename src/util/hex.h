@@ -18,4 +18,9 @@ std::optional<std::vector<std::uint8_t>> from_hex(std::string_view text);
 // stays, everything else becomes '?', and the result is cut to `max` bytes.
 std::string sanitize_peer_text(std::string_view text, std::size_t max = 512);
 
+// Text safe to show on a terminal, keeping readable UTF-8: control characters
+// (C0, DEL, C1), bidirectional overrides and isolates (U+200E/F, U+202A-E,
+// U+2066-9) and invalid UTF-8 become visible escapes (\x1b, \u{202e}).
+std::string sanitize_for_display(std::string_view text);
+
 }  // namespace danekit

@@ -32,7 +32,7 @@ std::string name_line(const X509_NAME* name) {
   long len = BIO_get_mem_data(bio.get(), &data);
   std::string out(data, static_cast<std::size_t>(len > 0 ? len : 0));
   if (out.size() > 1024) out.resize(1024);
-  return out;
+  return sanitize_for_display(out);  // a hostile name must not steer the terminal
 }
 
 std::int64_t asn1_time_to_epoch(const ASN1_TIME* t) {

@@ -39,7 +39,7 @@ struct CheckArgs {
 int run_check(const CheckArgs& a) {
   std::vector<std::string> names;
   for (const auto& d : a.domains) {
-    auto n = normalize_domain(d);
+    auto n = normalize_mail_domain(d);
     if (!n) return usage_error(n.error());
     names.push_back(*n);
   }

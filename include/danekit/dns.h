@@ -65,6 +65,11 @@ struct Answer {
 // Accepts U-labels (IDNA 2008 via libidn2). Errors are one line naming the fault.
 tl::expected<std::string, std::string> normalize_domain(std::string_view input);
 
+// normalize_domain, then the rules for a mail domain (RFC 5321 §4.1.2: labels
+// of letters, digits and hyphens, so no underscore; RFC 1123 §2.1 and RFC 3696
+// §2: a last label of digits only would read as an IP address).
+tl::expected<std::string, std::string> normalize_mail_domain(std::string_view input);
+
 // True for a name that is the root or a single label (a TLD): such an MX target
 // cannot be a mail host (RFC 7672 keeps the usual RFC 5321 host rules).
 bool is_root_or_tld(std::string_view name);

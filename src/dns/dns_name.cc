@@ -74,6 +74,18 @@ tl::expected<std::string, std::string> normalize_domain(std::string_view input) 
   return name;
 }
 
+tl::expected<std::string, std::string> normalize_mail_domain(std::string_view input) {
+  auto name = normalize_domain(input);
+  if (!name) return name;
+  if (name->find('_') != std::string::npos)
+    return tl::unexpected(fmt::format("'{}' is not a mail domain: '_' is not allowed in a host name", *name));
+  auto last = name->substr(name->rfind('.') == std::string::npos ? 0 : name->rfind('.') + 1);
+  if (std::all_of(last.begin(), last.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return tl::unexpected(fmt::format(
+        "'{}' is not a mail domain: it reads as an IP address (a domain's last label is not all digits)", *name));
+  return name;
+}
+
 bool is_root_or_tld(std::string_view name) {
   if (!name.empty() && name.back() == '.') name.remove_suffix(1);
   return name.empty() || name.find('.') == std::string_view::npos;

@@ -64,7 +64,7 @@ std::optional<InputLine> parse_input_line(std::string_view text, std::uint64_t n
       return line;
     }
   }
-  auto name = normalize_domain(text);
+  auto name = normalize_mail_domain(text);
   if (!name) {
     line.error = printable(name.error());
     return line;

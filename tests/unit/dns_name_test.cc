@@ -31,6 +31,27 @@ TEST(DomainInput, RejectsWithOneLineReasons) {
   }
 }
 
+TEST(DomainInput, MailDomainsAreHostNames) {
+  EXPECT_EQ(*normalize_mail_domain("Mail.Example.ORG."), "mail.example.org");
+  EXPECT_EQ(*normalize_mail_domain("bücher.example"), "xn--bcher-kva.example");
+  EXPECT_EQ(*normalize_mail_domain("1and1.com"), "1and1.com");
+  EXPECT_EQ(*normalize_mail_domain("example.123abc"), "example.123abc");
+  const std::pair<std::string, std::string> cases[] = {
+      {"_", "'_' is not allowed"},
+      {"a_b.example", "'_' is not allowed"},
+      {"_25._tcp.mx.example", "'_' is not allowed"},
+      {"127.0.0.1", "reads as an IP address"},
+      {"10.1", "reads as an IP address"},
+      {"[127.0.0.1]", "invalid character"},
+      {"xn--zz.example", "invalid A-label"},
+  };
+  for (const auto& [input, fragment] : cases) {
+    auto r = normalize_mail_domain(input);
+    ASSERT_FALSE(r) << input;
+    EXPECT_NE(r.error().find(fragment), std::string::npos) << input << " -> " << r.error();
+  }
+}
+
 TEST(DomainInput, RootAndTld) {
   EXPECT_TRUE(is_root_or_tld(""));
   EXPECT_TRUE(is_root_or_tld("com"));

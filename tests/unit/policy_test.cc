@@ -425,3 +425,34 @@ TEST(Policy, DaneTaReferenceIdentifiersIncludeTheNextHopWhenMxIsSecure) {
 
 }  // namespace
 }  // namespace danekit
+
+namespace danekit {
+namespace {
+
+using namespace scenario;
+
+TEST(Policy, MxTargetWithBytesOutsideAHostNameIsMalformedNotMangled) {
+  // "mx\.evil" (a dot inside a label) and "\000x": neither may be looked up
+  // as some other, existing name.
+  World w;
+  auto raw = [](std::vector<std::uint8_t> name) {
+    std::vector<std::uint8_t> rd{0, 10};
+    rd.insert(rd.end(), name.begin(), name.end());
+    return rd;
+  };
+  std::vector<std::uint8_t> dotted{6, 'm', 'x', '.', 'e', 'v', 'l', 1, 'd', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0};
+  std::vector<std::uint8_t> nul{2, 0, 'x', 1, 'd', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0};
+  w.add(ans("d.example", rrtype::MX, S::secure, K::data, {raw(dotted), raw(nul), mx_rd(20, "mx.d.example")}));
+  w.dane_host("mx.d.example", "192.0.2.1");
+  auto r = w.run("d.example");
+  ASSERT_EQ(r.mx.size(), 1u);
+  EXPECT_EQ(r.mx[0].host, "mx.d.example");
+  EXPECT_EQ(r.verdict, Verdict::valid);
+  int malformed = 0;
+  for (const auto& x : r.reasons) malformed += x.code == "mx-malformed";
+  EXPECT_EQ(malformed, 2);
+  for (const auto& q : w.queried) EXPECT_EQ(q.find('?'), std::string::npos) << q;
+}
+
+}  // namespace
+}  // namespace danekit

@@ -20,10 +20,15 @@ std::optional<MxRdata> parse_mx_rdata(const std::vector<std::uint8_t>& rdata) {
     if (len == 0) break;
     if (len > 63 || i + len > rdata.size()) return std::nullopt;
     if (!name.empty()) name.push_back('.');
+    // A host name's labels hold letters, digits, '-' and '_' only. Anything
+    // else (a dot inside a label, \000, '?') cannot be written as a name to
+    // look up without turning it into another name, so the record is
+    // malformed, as Postfix's valid_hostname() judges it.
     for (std::size_t k = 0; k < len; ++k) {
       auto c = static_cast<char>(std::tolower(rdata[i + k]));
       bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-      name.push_back(ok ? c : '?');
+      if (!ok) return std::nullopt;
+      name.push_back(c);
     }
     i += len;
     if (name.size() > 253) return std::nullopt;

@@ -123,6 +123,11 @@ tl::expected<TlsaRecord, std::string> parse_tlsa_text(std::string_view text) {
   auto data = from_hex(hex);
   if (!data) return tl::unexpected(fmt::format("TLSA data is not valid hex: '{}'", hex.substr(0, 80)));
   r.data = std::move(*data);
+  // RFC 1035 §3.2.1: RDLENGTH is 16 bits; three octets go to the fields.
+  if (r.data.size() > 65532) {
+    return tl::unexpected(fmt::format(
+        "TLSA data is {} bytes long; a record holds at most 65532 (RDATA is at most 65535)", r.data.size()));
+  }
   if (r.mtype == mtype::sha256 && r.data.size() != 32) {
     return tl::unexpected(fmt::format("SHA2-256 data is {} bytes long, it must be 32", r.data.size()));
   }

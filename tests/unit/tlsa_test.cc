@@ -69,3 +69,17 @@ TEST(Tlsa, WireRoundTrip) {
 
 }  // namespace
 }  // namespace danekit
+
+namespace danekit {
+namespace {
+
+TEST(TlsaText, DataLongerThanAnRdataCanHoldIsRefused) {
+  std::string max = "3 0 0 " + std::string(65532 * 2, 'a');
+  EXPECT_TRUE(parse_tlsa_text(max));
+  auto r = parse_tlsa_text("3 0 0 " + std::string(65533 * 2, 'a'));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("at most 65532"), std::string::npos) << r.error();
+}
+
+}  // namespace
+}  // namespace danekit

@@ -262,6 +262,23 @@ UnboundResolver::UnboundResolver(asio::any_io_executor ex, const ResolverConfig&
       fail(e.what());
     }
     std::size_t usable = 0;
+    // A DS whose digest has the wrong length for its digest type can never
+    // match a key (RFC 4509 §2.2, RFC 6605 §2): say so instead of validating
+    // nothing.
+    for (auto* rr : anchors) {
+      if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_DS || ldns_rr_rd_count(rr) < 4) continue;
+      auto type = ldns_rdf2native_int8(ldns_rr_rdf(rr, 2));
+      std::size_t want = type == 1 ? 20 : type == 2 ? 32 : type == 4 ? 48 : 0;
+      std::size_t have = ldns_rdf_size(ldns_rr_rdf(rr, 3));
+      if (want != 0 && have != want) {
+        auto tag = ldns_rdf2native_int16(ldns_rr_rdf(rr, 0));
+        for (auto* r : anchors) ldns_rr_free(r);
+        fail(
+            fmt::format("trust anchor file '{}': the DS for key tag {} has a {}-byte digest; digest type {} "
+                        "needs {} bytes",
+                        config.trust_anchor_file, tag, have, type, want));
+      }
+    }
     for (auto* rr : anchors) {
       auto t = ldns_rr_get_type(rr);
       if (t == LDNS_RR_TYPE_DS || t == LDNS_RR_TYPE_DNSKEY) {

@@ -280,6 +280,22 @@ struct Engine::Impl : Resolver, Prober {
     });
   }
 
+  // The entry for `key` in one of a shard's caches: an existing one that is
+  // fresh or still being made (mine = false: wait on it, read it), or a new
+  // one that the caller must fill and notify (mine = true).
+  template <class Table>
+  static auto claim(Shard& s, Table& table, const std::string& key) {
+    using Entry = typename Table::mapped_type::element_type;
+    if (auto it = table.find(key); it != table.end()) {
+      if (!it->second->pending.ready || it->second->expires > Steady::now()) return std::pair{it->second, false};
+      table.erase(it);
+    }
+    sweep(table);
+    auto e = std::make_shared<Entry>(s.io.get_executor());
+    table[key] = e;
+    return std::pair{e, true};
+  }
+
   static void sweep(auto& table) {
     if (table.size() < max_cache_entries) return;
     auto now = Steady::now();
@@ -290,22 +306,12 @@ struct Engine::Impl : Resolver, Prober {
 
   asio::awaitable<Answer> owned_lookup(Shard& s, std::string name, std::uint16_t type, milliseconds timeout) {
     std::string key = fmt::format("{}/{}", name, type);
-    if (auto it = s.dns.find(key); it != s.dns.end()) {
-      auto e = it->second;
-      if (!e->pending.ready) {
-        ++dns_shared;
-        co_await e->pending.wait();
-        co_return e->answer;
-      }
-      if (e->expires > Steady::now()) {
-        ++dns_shared;
-        co_return e->answer;
-      }
-      s.dns.erase(it);
+    auto [e, mine] = claim(s, s.dns, key);
+    if (!mine) {
+      ++dns_shared;
+      co_await e->pending.wait();
+      co_return e->answer;
     }
-    sweep(s.dns);
-    auto e = std::make_shared<DnsEntry>(s.io.get_executor());
-    s.dns[key] = e;
     Answer a;
     {
       co_await s.dns_slots->acquire();
@@ -363,22 +369,12 @@ struct Engine::Impl : Resolver, Prober {
   asio::awaitable<std::shared_ptr<const SmtpSession>> owned_session(Shard& s, ProbeRequest req) {
     std::string key = fmt::format("{}|{}|{}|{}|{}", req.address, req.port, req.implicit_tls ? "tls" : "starttls",
                                   req.tlsa_base, req.helo);
-    if (auto it = s.sessions.find(key); it != s.sessions.end()) {
-      auto e = it->second;
-      if (!e->pending.ready) {
-        ++handshakes_shared;
-        co_await e->pending.wait();
-        co_return e->session;
-      }
-      if (e->expires > Steady::now()) {
-        ++handshakes_shared;
-        co_return e->session;
-      }
-      s.sessions.erase(it);
+    auto [e, mine] = claim(s, s.sessions, key);
+    if (!mine) {
+      ++handshakes_shared;
+      co_await e->pending.wait();
+      co_return e->session;
     }
-    sweep(s.sessions);
-    auto e = std::make_shared<SessionEntry>(s.io.get_executor());
-    s.sessions[key] = e;
 
     std::shared_ptr<const SmtpSession> result;
     if (options.handshakes) {
@@ -458,7 +454,7 @@ struct Engine::Impl : Resolver, Prober {
       try {
         r = co_await check_domain(domain, *this, *this, clock, options.check);
       } catch (const std::exception& e) {
-        failure = e.what();
+        failure = *e.what() ? e.what() : "unnamed exception";
       } catch (...) {
         failure = "unknown exception";
       }

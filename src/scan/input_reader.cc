@@ -20,14 +20,14 @@ namespace {
 
 constexpr std::size_t kDigestBlock = 1u << 16;
 
+bool blank(char c) { return c == ' ' || c == '\t'; }
+
+}  // namespace
+
 std::string sha256_hex(std::string_view data) {
   std::vector<std::uint8_t> in(data.begin(), data.end());
   return to_hex(tlsa_digest(mtype::sha256, in));
 }
-
-bool blank(char c) { return c == ' ' || c == '\t'; }
-
-}  // namespace
 
 std::string printable(std::string_view text, std::size_t max) {
   std::string out;

@@ -86,4 +86,7 @@ tl::expected<int, std::string> open_input(const std::string& path);
 // bytes: safe to put into a one-line message.
 std::string printable(std::string_view text, std::size_t max = 200);
 
+// Lower-case hex SHA-256 of `data` (input digests, options keys).
+std::string sha256_hex(std::string_view data);
+
 }  // namespace danekit::scan

@@ -1,32 +1,22 @@
 #include "scan/options_key.h"
 
 #include <fmt/format.h>
-#include <fstream>
 #include <vector>
 
-#include "danekit/cert.h"
-#include "danekit/tlsa.h"
-#include "util/hex.h"
+#include "danekit/keys.h"
+#include "scan/input_reader.h"
 
 namespace danekit::scan {
 
 namespace {
 
-constexpr std::size_t kMaxFile = 4u << 20;
-
-std::string sha256_hex(const std::string& data) {
-  return to_hex(tlsa_digest(mtype::sha256, std::vector<std::uint8_t>(data.begin(), data.end())));
-}
-
 // The file's contents stand for it; a file that cannot be read (the resolver
 // will refuse it anyway) stands by its name.
 std::string file_key(const std::string& path) {
   if (path.empty()) return "built-in";
-  std::ifstream in(path, std::ios::binary);
-  std::string data(kMaxFile + 1, '\0');
-  if (in) in.read(data.data(), static_cast<std::streamsize>(data.size()));
-  if (!in && !in.eof()) return "unreadable:" + path;
-  data.resize(static_cast<std::size_t>(in.gcount()));
+  auto bytes = read_file_bytes(path);
+  if (!bytes) return "unreadable:" + path;
+  std::string data(bytes->begin(), bytes->end());
   return "sha256:" + sha256_hex(data);
 }
 

@@ -27,6 +27,7 @@ TLD_IP = "127.53.0.2"    # NSD: example. and net.
 MAIL_IP = "127.53.0.3"   # NSD: all mail-domain zones
 KNOT_IP = "127.53.0.4"   # Knot DNS: roll.example (dynamic updates, online signing)
 LAME_IP = "127.53.0.99"  # nothing listens here
+SEC_IP = "127.53.0.6"     # NSD: the older secondary copies of some dnssec-* zones
 RESOLVER_IP = "127.0.0.1"  # unbound (validating, lab trust anchor only)
 ORACLE_V4 = "127.0.0.9"    # oracle Postfix (sender) inet_interfaces
 ORACLE_V6 = "fd25::ff"
@@ -215,6 +216,15 @@ class Zone:
         self.neg_ttl = 300          # SOA minimum
         self.shared_key = None      # base path of a key shared with other zones
         self.set = None             # "bulk" | "hosted" | None (the default lab)
+        # DNSSEC audit cases (build_dnssec)
+        self.sig_expire = 30 * 86400  # signatures expire this long after generation
+        self.nsec3_iterations = 0     # NSEC3 zones: ldns-signzone -t
+        self.stale_ds = False         # parent also holds the DS of a key never published
+        self.secondary = None         # dict(ip, serial, inception, expiration, replace):
+        #   a second server (ns2.<zone> at ip) serving an older copy, signed with the same
+        #   key: SOA serial + serial (negative), signatures valid from now+inception to
+        #   now+expiration (seconds), replace {(owner, type): [rdata, ...]} its RRsets
+        self.sec_file = None          # the secondary copy (signed), set by sign_zone
 
     def add(self, owner, rtype, rdata, ttl=None):
         if ttl is None:
@@ -697,6 +707,115 @@ def build(lab):
              "MX mx.share-rr2.example, same address %s as mx.share-rr1.example; 3 1 1 of "
              "another key" % a, "invalid", "deferred",
              [mxe("mx.share-rr2.example", "failed", [(a, "mismatch")])], shared_server=a)
+    build_dnssec(L)
+
+
+DAY = 86400
+
+
+def build_dnssec(lab):
+    """Cases for `danekit dnssec` (per-server DNSSEC audit) and its dnsviz cross-check
+    (tests/integration/dnssec_lab_test.py).  Each is a full mail domain (MX, A, TLSA,
+    listener), so `danekit check` and the oracle judge them too.  Manifest fields:
+    dnssec_expect [{code, zone, server (address or "*" = every server of the zone),
+    severity}] (findings that must be present), dnssec_absent [codes that must not be],
+    dnssec_servers (the zone's authoritative addresses), dnssec_names (what dnsviz
+    probes: the domain, its MX host, the TLSA owner)."""
+    L = lab
+    L.all_v4.append(SEC_IP)   # the secondary NSD's address on the namespace's lo
+
+    def expect(code, zone, server="*", severity="warning"):
+        return dict(code=code, zone=zone, server=server, severity=severity)
+
+    def case(dom, desc, expects, mode="nsec", alg=None, tlsa_extra=(), absent=(),
+             verdict="valid", delivery="authenticated", **zattrs):
+        """Zone DOM: MX 10 mx.DOM, A, TLSA 3 1 1 of the served leaf (plus tlsa_extra);
+        zattrs set on the Zone (secondary, sig_expire, stale_ds, nsec3_iterations)."""
+        z = L.zone(dom + ".", mode=mode, alg=alg)
+        for k, v in zattrs.items():
+            setattr(z, k, v)
+        host = "mx." + dom
+        a = L.v4()
+        leaf = L.leaf(host, [host])
+        current = L.tlsa(3, 1, 1, leaf["cert"], leaf["key"])
+        z.add(dom + ".", "MX", "10 %s." % host)
+        z.add(host + ".", "A", a)
+        for rd in [current, *tlsa_extra]:
+            z.add("_25._tcp.%s." % host, "TLSA", rd)
+        L.listen(a, host, leaf)
+        servers = [z.ns_ip] + ([z.secondary["ip"]] if z.secondary else [])
+        L.domain(dom, desc, verdict, delivery, [mxe(host, "authenticated", [(a, "verified")])],
+                 dnssec_expect=expects, dnssec_absent=list(absent), dnssec_servers=servers,
+                 dnssec_names=[dom, host, "_25._tcp." + host])
+        return z, host, current
+
+    # A secondary stuck on a copy from 35 days ago whose signatures expired 3 days ago.
+    # Validators that get the bogus answer from it retry the primary (unbound does).
+    dom = "dnssec-stale-secondary.example"
+    case(dom, "two name servers; ns2 (%s) serves an older copy (serial 35 days back) whose "
+         "signatures expired 3 days ago; the primary is current" % SEC_IP,
+         [expect("ns-rrsig-expired", dom, SEC_IP, "error"),
+          expect("ns-serial-mismatch", dom, SEC_IP)],
+         secondary=dict(ip=SEC_IP, serial=-35 * DAY, inception=-65 * DAY,
+                        expiration=-3 * DAY))
+
+    # A TLSA change (a next key pre-published for a rollover) that reached only the
+    # primary (danefail/list#47).  Both RRsets match the served key, so any answer
+    # authenticates today; the rollover would break senders that ask ns2.
+    dom = "dnssec-tlsa-primary-only.example"
+    nxt = L.pki.key("mx.%s.next" % dom)
+    z, host, current = case(
+        dom, "TLSA changed on the primary only (current + next key); ns2 (%s) serves the old "
+        "RRset (current key only), validly signed, one serial back" % SEC_IP,
+        [expect("ns-tlsa-inconsistent", dom, SEC_IP, "error"),
+         expect("ns-serial-mismatch", dom, SEC_IP)],
+        tlsa_extra=[L.tlsa(3, 1, 1, key=nxt)])
+    z.secondary = dict(ip=SEC_IP, serial=-3600, inception=-DAY, expiration=30 * DAY,
+                       replace={("_25._tcp.%s." % host, "TLSA"): [current]})
+    L.domains[-1]["dnssec_servers"].append(SEC_IP)
+
+    # Signatures that expire in 2 days and an hour: valid now, re-signing is overdue.
+    dom = "dnssec-expiring.example"
+    case(dom, "every signature of the zone expires in 2 days (valid now)",
+         [expect("rrsig-expiring", dom)], sig_expire=2 * DAY + 3600)
+
+    # A DS left behind by a KSK rollover: the key is gone, the other DS still matches.
+    dom = "dnssec-stale-ds.example"
+    case(dom, "example. holds two DS: the zone's KSK and a key the zone no longer publishes",
+         [expect("ds-stale", dom)], stale_ds=True)
+
+    # NSEC3 iterations (RFC 9276 says 0).  unbound 1.17 (Debian 12) treats NSEC3 proofs
+    # with more than 150 iterations (any key size) as insecure: its
+    # val-nsec3-keysize-iterations default is "1024 150 2048 150 4096 150".
+    dom = "dnssec-nsec3-iter.example"
+    case(dom, "NSEC3 with 50 additional iterations (RFC 9276: 0); validators still "
+         "validate its denials", [expect("nsec3-iterations", dom)], mode="nsec3",
+         nsec3_iterations=50)
+    dom = "dnssec-nsec3-iter200.example"
+    case(dom, "NSEC3 with 200 iterations: unbound 1.17 treats its denials (AAAA NODATA of "
+         "the MX host) as insecure; the MX, A and TLSA answers are direct and stay secure",
+         [expect("nsec3-iterations", dom)], mode="nsec3", nsec3_iterations=200)
+
+    # Expected findings for the older DNSSEC-failure zones and a few controls.
+    # bogus-*: signatures that do not verify; no code is fixed for them yet (an entry
+    # without "code" asks for any error finding on that zone).
+    more = {
+        "expired-sigs.example": [expect("ns-rrsig-expired", "expired-sigs.example",
+                                        severity="error")],
+        "ds-mismatch.example": [expect("ds-no-match", "ds-mismatch.example",
+                                       severity="error")],
+        "bogus-tlsa.example": [dict(zone="bogus-tlsa.example", server="*", severity="error")],
+        "bogus-a.example": [dict(zone="bogus-a.example", server="*", severity="error")],
+        "ee311.example": [],
+        "nsec3.net": [],
+    }
+    for d in L.domains:
+        if d["domain"] in more:
+            d["dnssec_expect"] = more[d["domain"]]
+            d["dnssec_servers"] = [L.zones[d["zone"] + "."].ns_ip]
+            d["dnssec_names"] = [d["domain"], "mx." + d["domain"], "_25._tcp.mx." + d["domain"]]
+            if d["domain"] == "nsec3.net":
+                d["dnssec_absent"] = ["nsec3-iterations"]   # 0 iterations
 
 
 def write_served(path, key, chain):
@@ -969,10 +1088,10 @@ def sign_zone(lab, z, zonefile, signed, keydir, now):
     if z.mode == "expired":
         inc, exp = "20210101000000", "20210201000000"
     else:
-        inc, exp = utc(now - 86400), utc(now + 30 * 86400)
+        inc, exp = utc(now - 86400), utc(now + z.sig_expire)
     cmd = ["ldns-signzone", "-i", inc, "-e", exp, "-f", signed, "-o", z.name]
     if z.mode == "nsec3":
-        cmd += ["-n", "-t", "0"]
+        cmd += ["-n", "-t", str(z.nsec3_iterations)]
     run(cmd + [zonefile, key])
     if z.ds_mismatch:
         other = keygen(keydir, z.name, z.alg)   # never used for signing
@@ -981,9 +1100,43 @@ def sign_zone(lab, z, zonefile, signed, keydir, now):
         z.ds = [shared_ds]
     else:
         z.ds = read_ds(key)
+    if z.stale_ds:
+        gone = keygen(keydir, z.name, z.alg)   # a retired KSK whose DS stayed behind
+        z.ds = z.ds + read_ds(gone)
     if z.edits:
         apply_edits(signed, z.edits)
+    if z.secondary:
+        z.sec_file = sign_secondary(z, zonefile, key, cmd[-3:] if z.mode == "nsec3" else [], now)
     return key
+
+
+def sign_secondary(z, zonefile, key, nsec3, now):
+    """The secondary's older copy of zone z: the primary's unsigned file with the SOA
+    serial moved back by z.secondary["serial"] and the RRsets in ["replace"] swapped,
+    signed with the same key and the secondary's own validity window.  Returns the
+    signed file."""
+    sec = z.secondary
+    replace = {(o.lower(), t): rds for (o, t), rds in sec.get("replace", {}).items()}
+    out = []
+    with open(zonefile) as f:
+        for line in f.read().splitlines():
+            fl = line.split("\t")
+            if len(fl) >= 5 and fl[3] == "SOA":
+                soa_f = fl[4].split()
+                soa_f[2] = str(int(soa_f[2]) + sec["serial"])
+                line = "\t".join(fl[:4] + [" ".join(soa_f)])
+            elif len(fl) >= 5 and (fl[0].lower(), fl[3]) in replace:
+                continue
+            out.append(line)
+    for (owner, rtype), rds in replace.items():
+        out += ["%s\t%d\tIN\t%s\t%s" % (owner, z.ttl, rtype, rd) for rd in rds]
+    unsigned = zonefile + ".secondary"
+    with open(unsigned, "w") as f:
+        f.write("\n".join(out) + "\n")
+    signed = unsigned + ".signed"
+    run(["ldns-signzone", "-i", utc(now + sec["inception"]), "-e", utc(now + sec["expiration"]),
+         "-f", signed, "-o", z.name] + nsec3 + [unsigned, key])
+    return signed
 
 
 def apply_edits(path, edits):
@@ -1043,6 +1196,10 @@ def generate_dns(lab):
         parent = lab.zones[z.parent]
         parent.add(z.name, "NS", ns)
         parent.add(ns, "A", z.ns_ip)
+        if z.secondary:   # second server, in the delegation and in the zone's NS RRset
+            for zz in (z, parent):
+                zz.add(z.name, "NS", "ns2." + z.name)
+                zz.add("ns2." + z.name, "A", z.secondary["ip"])
 
     files = {}
 
@@ -1094,6 +1251,9 @@ def generate_dns(lab):
               "tld": (TLD_IP, [z.name for z in tlds]),
               "mail": (MAIL_IP, [z.name for z in mail if not z.lame and z.mode != "knot"
                                  and z.ns_ip == MAIL_IP])}
+    sec = [z.name for z in mail if z.secondary]
+    if sec:   # the secondaries' older copies (build_dnssec); all on SEC_IP
+        groups["sec"] = (SEC_IP, sec)
     bulk = [z.name for z in mail if z.ns_ip == BULK_NS_IP]
     if bulk:
         groups["bulk"] = (BULK_NS_IP, bulk)
@@ -1122,7 +1282,8 @@ remote-control:
     control-enable: no
 """.format(ip=ip, nd=nd))
             for n in names:
-                f.write('zone:\n    name: "%s"\n    zonefile: "%s"\n' % (n, files[n]))
+                f.write('zone:\n    name: "%s"\n    zonefile: "%s"\n' % (
+                    n, lab.zones[n].sec_file if inst == "sec" else files[n]))
 
 
 # --------------------------------------------------------------------------- Knot
@@ -1424,7 +1585,8 @@ def write_manifest(lab):
              trust_anchor=os.path.join(lab.d, "root.key"),
              root_hints=os.path.join(lab.d, "root.hints"),
              resolver=RESOLVER_IP,
-             nameservers=dict(root=ROOT_IP, tld=TLD_IP, mail=MAIL_IP, dynamic=KNOT_IP),
+             nameservers=dict(root=ROOT_IP, tld=TLD_IP, mail=MAIL_IP, dynamic=KNOT_IP,
+                              secondary=SEC_IP),
              oracle_delivery_map={  # how oracle_expect is derived from delivery
                  "authenticated": "status sent, tls Verified (or Trusted when the MX RRset is insecure)",
                  "encrypted": "status sent, tls Untrusted or Anonymous",
@@ -1444,6 +1606,9 @@ def write_manifest(lab):
                                 signing="nsec" if z.mode == "knot" else z.mode,
                                 algorithm=z.alg, ds_mismatch=z.ds_mismatch,
                                 nameserver=z.ns_ip,
+                                **({"secondary": z.secondary["ip"]} if z.secondary else {}),
+                                **({"nsec3_iterations": z.nsec3_iterations}
+                                   if z.mode == "nsec3" else {}),
                                 **({"signer": "knot", "dynamic": True, "ttl": z.ttl}
                                    if z.mode == "knot" else {}),
                                 **({"set": z.set} if z.set else {}),

@@ -24,6 +24,10 @@ struct Authentication {
   std::string verify_error;  // OpenSSL's verification error text, if any
   std::string detail;        // one line for a human
   int accepted = 0;          // records OpenSSL accepted as usable
+  // The reference identifier the leaf matched (DANE-TA only; empty for
+  // DANE-EE, which has no name checks): the TLSA base, the MX host or the
+  // next-hop domain.
+  std::string matched_name;
 };
 
 // `chain` as the server sent it, leaf first. `base` is the TLSA base domain

@@ -27,6 +27,10 @@ enum class Outcome {
   unreachable,    // no SMTP session (connect failed, timeout, refused greeting)
   encrypted,      // TLS without authentication (no usable TLSA, or not required)
   not_checked,    // a DANE sender would not connect here (e.g. bogus TLSA)
+  // A TLSA record matches, but OpenSSL's own limits refuse the chain as every
+  // OpenSSL-based sender runs them: a key below the security level, an
+  // unhandled critical extension, a chain deeper than the verify depth.
+  policy_rejected,
 };
 std::string_view to_string(Outcome o);
 
@@ -55,6 +59,10 @@ struct ProbeResult {
   Outcome outcome = Outcome::not_checked;
   std::string stage;   // where it ended: connect, banner, ehlo, starttls, handshake, verify, done
   std::string detail;  // one line for a human
+  // What ended a failed exchange, for the reason code: refused | timeout |
+  // reset | closed | host-unreachable | tls-alert | tls-protocol | reply; empty
+  // when it did not fail on the transport.
+  std::string failure;
   std::string banner;  // first line of the greeting, sanitised
   bool starttls_offered = false;
   bool plaintext_injection = false;  // bytes followed the STARTTLS 220 (RFC 3207 §5 / CVE-2011-0411)
@@ -63,6 +71,7 @@ struct ProbeResult {
   std::vector<CertInfo> chain;  // as sent by the server, leaf first
   int match_depth = -1;         // chain depth OpenSSL matched, -1 if none
   std::optional<TlsaRecord> matched;
+  std::string matched_name;  // reference identifier a DANE-TA leaf matched, if any
   std::string verify_error;  // OpenSSL's verification error text, if any
   std::chrono::milliseconds elapsed{0};
   // Set when the exchange failed for a cause on danekit's side (descriptors,

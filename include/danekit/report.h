@@ -43,14 +43,37 @@ struct RecordMatch {
   int depth = 0;
 };
 
-// What one TLSA record did against the chains the MX host's addresses served.
+// What one TLSA record did against the chains served: the one record model of
+// check, scan, tlsa verify and rollover (docs/json.md "Records").
+enum class RecordStatus {
+  unchecked,  // usable, not yet compared with any chain
+  matched,    // OpenSSL authenticates a served chain with it
+  unmatched,  // usable, matches nothing served
+  rejected,   // its data matches a served chain, but OpenSSL rejects that chain (names, dates)
+  unusable,   // record_usability() says no (RFC 7672 §3.1.3, OpenSSL's rules)
+  hidden,     // usable, but ignored beside a stronger digest (RFC 7671 §9 digest agility)
+};
+std::string_view to_string(RecordStatus s);
+
 struct RecordFinding {
   TlsaRecord record;
-  std::string status;                   // matched | unmatched | unusable | hidden | partial
-  std::optional<std::string> unusable;  // why unusable
+  RecordStatus status = RecordStatus::unchecked;
+  Unusable unusable_kind = Unusable::none;
+  std::optional<std::string> unusable;  // why unusable (record_usability().reason)
   std::vector<RecordMatch> matches;     // where it matched under its own rules
   std::string note;                     // near-miss or other hint ("did you mean 2 1 1?")
 };
+
+// Records the verdict of record_usability(); an unusable record gets that status.
+inline void set_usability(RecordFinding& f, const Usability& u) {
+  f.unusable_kind = u.kind;
+  if (u.usable()) {
+    f.unusable.reset();
+    return;
+  }
+  f.unusable = u.reason;
+  f.status = RecordStatus::unusable;
+}
 
 struct DnsStatus {
   std::string name;

@@ -178,7 +178,14 @@ Reason local_reason(const std::string& cause) {
         "danekit could not finish this check: this machine ran out of memory or socket buffers. The result says "
         "nothing about the domain.";
     r.fix = "Lower --concurrency, then check again.";
+  } else if (cause == "network") {
+    r.text =
+        "danekit could not finish this check: this machine has no route to an address of the domain (network "
+        "unreachable here, often IPv6 on an IPv4-only machine). The result says nothing about the domain.";
+    r.fix = "Check this machine's routes, or check over one family only (-4 or -6), then check again.";
   } else if (cause == "resolver") {
+    // The resolver self-test failed: the root is not reachable or does not validate.
+    r.code = "resolver-unreachable";
     r.text =
         "danekit could not finish this check: the resolver it uses cannot reach the DNS root (no network, or an "
         "unreachable --resolver). The result says nothing about the domain.";

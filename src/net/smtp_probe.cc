@@ -17,6 +17,9 @@
 #include <functional>
 #include <memory>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "danekit/authenticate.h"
 #include "net/smtp_reply.h"
 #include "tls/openssl/smtp_tls.h"
@@ -61,12 +64,23 @@ struct Session : std::enable_shared_from_this<Session> {
     timer.cancel();
   }
   bool io_failed = false;  // the last failure came from the transport (timeout, reset, close)
+  std::string failure;     // ProbeResult::failure of the last transport failure
 
   std::string why(const boost::system::error_code& ec) {
     io_failed = true;
+    failure = failure_of(ec);
     if (timed_out) return "timed out";
     if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) return "connection closed by the server";
     return ec.message();
+  }
+
+  std::string failure_of(const boost::system::error_code& ec) const {
+    if (timed_out) return "timeout";
+    if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) return "closed";
+    if (ec == asio::error::connection_refused) return "refused";
+    if (ec == asio::error::connection_reset || ec == asio::error::broken_pipe) return "reset";
+    if (ec == asio::error::host_unreachable) return "host-unreachable";
+    return "closed";
   }
 };
 
@@ -191,7 +205,8 @@ std::string local_cause_of(const boost::system::error_code& ec) {
     case EADDRINUSE: return "ports";
     case ENOBUFS:
     case ENOMEM: return "memory";
-    case EAGAIN: return "ports";  // connect(2): no free local port (Linux)
+    case EAGAIN: return "ports";         // connect(2): no free local port (Linux)
+    case ENETUNREACH: return "network";  // no route from this machine (e.g. no IPv6 here)
     default: return {};
   }
 }
@@ -206,6 +221,7 @@ asio::awaitable<SmtpSession> smtp_session(asio::ssl::context& tls_ctx, ProbeRequ
   auto& sock = session->stream.next_layer();
   auto finish = [&](Outcome o, std::string stage, std::string detail) {
     out.outcome = o;
+    if (o == Outcome::unreachable || o == Outcome::tls_failed) out.failure = session->failure;
     out.stage = std::move(stage);
     out.detail = std::move(detail);
     out.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
@@ -241,6 +257,12 @@ asio::awaitable<SmtpSession> smtp_session(asio::ssl::context& tls_ctx, ProbeRequ
                                            asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
     auto detail = session->timed_out ? std::string("timed out") : ec.message();
+    session->failure = session->failure_of(ec);
+    // An alert the server sent (OpenSSL reason codes from SSL_AD_REASON_OFFSET
+    // up are received alerts), or a protocol failure on our side of the wire.
+    if (!session->timed_out && ec.category() == asio::error::get_ssl_category())
+      session->failure =
+          ERR_GET_REASON(static_cast<unsigned long>(ec.value())) >= SSL_AD_REASON_OFFSET ? "tls-alert" : "tls-protocol";
     auto queue = tls::error_queue();
     if (!queue.empty() && !session->timed_out) detail += " (" + queue + ")";
     finish(Outcome::tls_failed, "handshake", "TLS handshake: " + detail);
@@ -275,6 +297,7 @@ ProbeResult finish_probe(const SmtpSession& session, const ProbeRequest& req, st
   out.outcome = auth.outcome;
   out.match_depth = auth.depth;
   out.matched = auth.matched;
+  out.matched_name = auth.matched_name;
   out.verify_error = auth.verify_error;
   out.detail = auth.detail + session.after_tls;
   if (auth.accepted == 0) out.stage = "verify";

@@ -90,6 +90,24 @@ std::vector<std::string> tlsa_candidates(const HostFacts& f) {
   return {};
 }
 
+// The fix for a chain OpenSSL's own limits refuse (Outcome::policy_rejected).
+std::string policy_fix(const std::string& verify_error) {
+  auto has = [&](const char* s) { return verify_error.find(s) != std::string::npos; };
+  if (has("key too weak"))
+    return "Use a larger key: OpenSSL's default security level refuses RSA keys under 2048 bits (and EC keys under "
+           "224 bits) in the chain.";
+  if (has("digest algorithm too weak"))
+    return "Reissue the certificate with a SHA-256 (or stronger) signature: OpenSSL refuses SHA-1 and MD5 "
+           "signatures.";
+  if (has("critical extension"))
+    return "Reissue the certificate without the critical extension OpenSSL does not understand, or mark it "
+           "non-critical.";
+  if (has("chain too long"))
+    return "Send a shorter chain: OpenSSL-based senders verify at most 10 certificates deep (Postfix: "
+           "smtp_tls_scert_verifydepth).";
+  return "Reissue the certificate chain so that OpenSSL's default verification accepts it.";
+}
+
 Reason outcome_reason(const ProbeResult& p, const std::string& host, const std::vector<std::string>& names = {}) {
   const auto& a = p.address;
   switch (p.outcome) {
@@ -124,10 +142,55 @@ Reason outcome_reason(const ProbeResult& p, const std::string& host, const std::
           fmt::format("{} does not offer STARTTLS ({}), but its TLSA records make TLS mandatory.", a, p.detail),
           "Enable STARTTLS on this server (Postfix: smtpd_tls_security_level = may).", host, a);
     case Outcome::tls_failed:
+      if (p.failure == "tls-alert")
+        return make_reason("tls-alert", Severity::error, "RFC 8446 §6",
+                           fmt::format("{} ended the TLS handshake with an alert: {}.", a, p.detail),
+                           "The server refused what a sender offers (TLS 1.2 or 1.3, current ciphers and "
+                           "signature algorithms); check its TLS protocol and cipher settings and its log.",
+                           host, a);
+      if (p.failure == "timeout" || p.failure == "reset" || p.failure == "closed")
+        return make_reason("tls-handshake-interrupted", Severity::error, "RFC 7672 §2.2",
+                           fmt::format("The TLS handshake with {} did not finish: {}.", a, p.detail),
+                           "Check that the server can load its certificate and key (Postfix logs why it drops "
+                           "the handshake); if it is temporary, check again.",
+                           host, a);
       return make_reason("tls-handshake-failed", Severity::error, "RFC 7672 §2.2",
                          fmt::format("The TLS handshake with {} failed: {}.", a, p.detail),
                          "Check the server's TLS configuration and certificate files.", host, a);
+    case Outcome::policy_rejected:
+      return make_reason("tls-policy-rejected", Severity::error, "RFC 7672 §3.1",
+                         fmt::format("A TLSA record matches the chain of {}, but OpenSSL, as DANE senders run it, "
+                                     "refuses the chain: {}.",
+                                     a, p.verify_error),
+                         policy_fix(p.verify_error), host, a);
     case Outcome::unreachable:
+      if (p.stage == "connect" && p.failure == "refused")
+        return make_reason("connection-refused", Severity::error, "RFC 5321 §5.1",
+                           fmt::format("{} refused the connection to port 25: nothing listens there.", a),
+                           "Start the mail server on this address, or remove the address from the DNS.", host, a);
+      if (p.stage == "connect" && p.failure == "timeout")
+        return make_reason("connect-timeout", Severity::error, "RFC 5321 §5.1",
+                           fmt::format("No answer to a connection to {} port 25 in time: the host is down or a "
+                                       "firewall drops the packets.",
+                                       a),
+                           "Make sure port 25 is open at this address. If the network danekit runs on blocks "
+                           "outgoing port 25, check from another one.",
+                           host, a);
+      if (p.stage == "connect" && p.failure == "host-unreachable")
+        return make_reason("host-unreachable", Severity::error, "RFC 5321 §5.1",
+                           fmt::format("No route to {}: a router reports the host unreachable.", a),
+                           "Check the address in the DNS and the server's network.", host, a);
+      if (p.stage == "starttls")
+        return make_reason(
+            "starttls-no-answer", Severity::error, "RFC 3207 §4",
+            fmt::format("{} offers STARTTLS, but did not answer it ({}); senders defer and retry.", a, p.detail),
+            "Check that the server can start TLS (certificate and key files readable, TLS enabled "
+            "in its smtpd); its log says why it drops the connection.",
+            host, a);
+      if (p.stage == "banner" || p.stage == "ehlo")
+        return make_reason("smtp-session-failed", Severity::error, "RFC 5321 §4.2",
+                           fmt::format("The SMTP session with {} failed before STARTTLS: {}.", a, p.detail),
+                           "Check the mail server at this address: it must greet with 220 and answer EHLO.", host, a);
       return make_reason("unreachable", Severity::error, "RFC 5321 §5.1",
                          fmt::format("No SMTP session with {}: {}.", a, p.detail),
                          "Make sure the server listens on port 25 at this address and is reachable.", host, a);
@@ -142,7 +205,7 @@ void add_dane_findings(MxReport& r, const std::vector<ProbeResult>& results, boo
                        const PolicyContext& ctx) {
   // RFC 7671 §9: a wrong SHA2-512 record hides a right SHA2-256 one.
   for (const auto& f : r.records) {
-    if (f.status == "hidden" && !f.matches.empty()) {
+    if (f.status == RecordStatus::hidden && !f.matches.empty()) {
       r.reasons.push_back(make_reason(
           "digest-agility-hidden", Severity::error, "RFC 7671 §9",
           fmt::format("The record {} matches the server, but senders ignore it because a {} record with the "
@@ -152,9 +215,9 @@ void add_dane_findings(MxReport& r, const std::vector<ProbeResult>& results, boo
     }
     bool explained_by_agility =
         f.record.mtype == mtype::sha512 && std::any_of(r.records.begin(), r.records.end(), [](const RecordFinding& g) {
-          return g.status == "hidden" && !g.matches.empty();
+          return g.status == RecordStatus::hidden && !g.matches.empty();
         });
-    if (f.status == "unmatched" && have_chains && !explained_by_agility) {
+    if (f.status == RecordStatus::unmatched && have_chains && !explained_by_agility) {
       r.reasons.push_back(make_reason(
           "tlsa-record-unmatched", host_auth ? Severity::info : Severity::warning, "RFC 7671 §8",
           fmt::format("The record {} matches no address of {}{}.", to_presentation(f.record), r.host,
@@ -216,7 +279,7 @@ void add_dane_findings(MxReport& r, const std::vector<ProbeResult>& results, boo
 
 bool dane_failure_is_definite(Outcome o) {
   return o == Outcome::mismatch || o == Outcome::name_mismatch || o == Outcome::expired || o == Outcome::no_starttls ||
-         o == Outcome::tls_failed;
+         o == Outcome::tls_failed || o == Outcome::policy_rejected;
 }
 
 }  // namespace
@@ -457,8 +520,8 @@ HostPlan plan_host(const std::string& domain, Security mx_security, const HostFa
   for (const auto& rec : records) {
     RecordFinding rf;
     rf.record = rec;
-    rf.unusable = unusable_reason(rec);
-    rf.status = rf.unusable ? "unusable" : "unmatched";
+    set_usability(rf, record_usability(rec));
+    if (rf.status != RecordStatus::unusable) rf.status = RecordStatus::unmatched;
     r.records.push_back(rf);
   }
   if (last.security != Security::secure) {
@@ -500,7 +563,12 @@ HostPlan plan_host(const std::string& domain, Security mx_security, const HostFa
   r.dane = HostDane::failed;  // until a probe authenticates
   // §3.2.2: DANE-TA reference identifiers beyond the TLSA base domain.
   if (r.tlsa_base != host) plan.extra_names.push_back(host);
-  if (mx_security == Security::secure && !f.target.implicit) plan.extra_names.push_back(domain);
+  // Postfix matches the next-hop domain whatever the MX RRset's security
+  // (logging "Trusted" rather than "Verified" when the MX RRset is insecure);
+  // danekit reports what that sender does and flags the insecure case
+  // (ta-nexthop-insecure-mx) where a strict reading of §3.2.2 would not accept it.
+  (void)mx_security;
+  if (!f.target.implicit && domain != r.tlsa_base && domain != host) plan.extra_names.push_back(domain);
   return plan;
 }
 
@@ -561,7 +629,7 @@ CheckReport decide(const std::string& domain, const Answer& mx_answer, const MxP
                   "the trust anchor is not in the served chain; OpenSSL checked the chain's top signature "
                   "with this key";
           }
-          if (f.status == "unmatched") f.status = "matched";
+          if (f.status == RecordStatus::unmatched) f.status = RecordStatus::matched;
         }
       }
     }
@@ -588,6 +656,21 @@ CheckReport decide(const std::string& domain, const Answer& mx_answer, const MxP
         }
       }
       if (results.empty()) all_full = false;
+      for (const auto& p : results) {
+        if (p.outcome != Outcome::verified || p.matched_name != domain || mx.mx_security == Security::secure ||
+            domain == r.tlsa_base || domain == r.host)
+          continue;
+        r.reasons.push_back(make_reason(
+            "ta-nexthop-insecure-mx", Severity::warning, "RFC 7672 §3.2.2",
+            fmt::format("{} authenticates only through the next-hop name {}, which its DANE-TA certificate names, "
+                        "while the MX RRset is not signed. Postfix accepts this (\"Trusted\" TLS); a strict "
+                        "reading of RFC 7672 §3.2.2 takes the next-hop name only from a secure MX RRset, and "
+                        "such a sender would defer.",
+                        p.address, domain),
+            fmt::format("Add {} to the certificate's subjectAltName, or sign the zone of {}.", r.host, domain), r.host,
+            p.address));
+        break;
+      }
       r.dane = host_auth ? HostDane::authenticated : HostDane::failed;
       if (host_auth) any_auth = true;
       add_dane_findings(r, results, host_auth, !chains.empty(), ctx);

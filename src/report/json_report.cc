@@ -39,9 +39,12 @@ json record_json(const RecordFinding& f) {
          {"text", to_presentation(f.record)},
          {"parameters", describe_parameters(f.record)},
          {"usable", !f.unusable.has_value()},
-         {"status", f.status},
+         {"status", to_string(f.status)},
          {"matches", matches}};
-  if (f.unusable) j["unusable_reason"] = *f.unusable;
+  if (f.unusable) {
+    j["unusable_reason"] = *f.unusable;
+    j["unusable_code"] = to_string(f.unusable_kind);
+  }
   if (!f.note.empty()) j["note"] = f.note;
   return j;
 }

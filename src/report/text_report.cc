@@ -121,9 +121,10 @@ std::string render_text(const CheckReport& r, TextStyle style) {
       w.line(2, fmt::format("TLSA base domain {}, {} record{}", m.tlsa_base, m.records.size(),
                             m.records.size() == 1 ? "" : "s"));
       for (const auto& f : m.records) {
-        std::string status = f.status == "matched"     ? w.good(f.status)
-                             : f.status == "unmatched" ? w.warn(f.status)
-                                                       : w.bad(f.status);
+        std::string name(to_string(f.status));
+        std::string status = f.status == RecordStatus::matched     ? w.good(name)
+                             : f.status == RecordStatus::unmatched ? w.warn(name)
+                                                                   : w.bad(name);
         std::string where;
         for (const auto& match : f.matches) where += fmt::format(" {}@{}", match.address, match.depth);
         w.line(3, fmt::format("{} {} {} {}  {}  {}{}", f.record.usage, f.record.selector, f.record.mtype,

@@ -62,8 +62,21 @@ std::string_view to_string(Outcome o) {
     case Outcome::unreachable: return "unreachable";
     case Outcome::encrypted: return "encrypted";
     case Outcome::not_checked: return "not-checked";
+    case Outcome::policy_rejected: return "policy-rejected";
   }
   return "not-checked";
+}
+
+std::string_view to_string(RecordStatus s) {
+  switch (s) {
+    case RecordStatus::unchecked: return "unchecked";
+    case RecordStatus::matched: return "matched";
+    case RecordStatus::unmatched: return "unmatched";
+    case RecordStatus::rejected: return "rejected";
+    case RecordStatus::unusable: return "unusable";
+    case RecordStatus::hidden: return "hidden";
+  }
+  return "unchecked";
 }
 
 std::string iso8601(std::int64_t epoch) {

@@ -122,12 +122,12 @@ RolloverStatus rollover_status(const RolloverFacts& f) {
     const auto& why = findings[i].unusable;  // RFC 7672 §3.1.3, or OpenSSL cannot load it
     role.usable = !why;
     role.unusable_reason = why.value_or("");
-    role.live = findings[i].status == "matched" || (!findings[i].matches.empty() && role.usable);
+    role.live = findings[i].status == RecordStatus::matched || (!findings[i].matches.empty() && role.usable);
     role.current = role.usable && f.current && record_covers(role.record, *f.current, f);
     role.next = role.usable && f.next && record_covers(role.record, *f.next, f);
     if (!role.usable)
       role.state = "unusable";
-    else if (findings[i].status == "hidden")
+    else if (findings[i].status == RecordStatus::hidden)
       role.state = "hidden";
     else if (role.live)
       role.state = "live";
@@ -135,11 +135,11 @@ RolloverStatus rollover_status(const RolloverFacts& f) {
       role.state = "next";
     else if (role.current)
       role.state = "current";
-    else if (findings[i].status == "rejected")
+    else if (findings[i].status == RecordStatus::rejected)
       role.state = "rejected";
     else
       role.state = "stale";
-    if (findings[i].status == "hidden")
+    if (findings[i].status == RecordStatus::hidden)
       s.findings.push_back(
           fmt::format("{} is ignored by senders: a SHA2-512 record with the same usage and selector "
                       "is present (RFC 7671 §9)",

@@ -148,8 +148,11 @@ std::vector<RecordFinding> explain_records(const std::vector<TlsaRecord>& record
     if (f.unusable) continue;
     const auto& r = f.record;
     if (authenticate({}, {r}, "", {}, ctx.at).accepted == 0) {
-      f.status = "unusable";
-      f.unusable = rejected_by_openssl(r);
+      // record_usability() applies OpenSSL's rules, so this is a safety net.
+      set_usability(f, Usability{r.mtype == mtype::full ? (r.selector == selector::cert ? Unusable::bad_certificate
+                                                                                        : Unusable::bad_public_key)
+                                                        : Unusable::unknown_mtype,
+                                 rejected_by_openssl(r)});
       f.matches.clear();
       f.note.clear();
       continue;
@@ -173,17 +176,17 @@ std::vector<RecordFinding> explain_records(const std::vector<TlsaRecord>& record
       }
     }
     f.matches = std::move(matches);
-    if (f.status == "hidden") {
+    if (f.status == RecordStatus::hidden) {
       continue;  // agility hides it; its matches say where it would match
     }
     if (!f.matches.empty()) {
-      f.status = "matched";
+      f.status = RecordStatus::matched;
       f.note = outside;  // a near-miss hint would contradict the match
     } else if (!rejected.empty()) {
-      f.status = "rejected";
+      f.status = RecordStatus::rejected;
       f.note = rejected;
     } else {
-      f.status = "unmatched";
+      f.status = RecordStatus::unmatched;
     }
   }
   return out;
@@ -214,7 +217,7 @@ std::vector<RecordFinding> analyze_records(const std::vector<TlsaRecord>& record
   for (const auto& r : records) {
     RecordFinding f;
     f.record = r;
-    f.unusable = unusable_reason(r);
+    set_usability(f, record_usability(r));
     bool can_hash = r.selector <= 1 && r.mtype <= 2;
     if (can_hash) {
       for (const auto& served : chains) {
@@ -227,20 +230,20 @@ std::vector<RecordFinding> analyze_records(const std::vector<TlsaRecord>& record
     }
     bool is_hidden = std::find(hidden.begin(), hidden.end(), r) != hidden.end();
     if (f.unusable) {
-      f.status = "unusable";
+      f.status = RecordStatus::unusable;
       if (!f.matches.empty())
         f.note = fmt::format("it does match the served chain, but SMTP ignores usage {}; publish {} {} {} instead",
                              usage_name(r.usage), r.usage == usage::pkix_ee ? 3 : 2, r.selector, r.mtype);
     } else if (is_hidden) {
-      f.status = "hidden";
+      f.status = RecordStatus::hidden;
       f.note = fmt::format(
           "ignored: a {} record with the same usage and selector exists, and digest algorithm agility "
           "(RFC 7671 §9) makes senders use only the strongest digest present",
           mtype_name(mtype::sha512));
     } else if (!f.matches.empty()) {
-      f.status = "matched";
+      f.status = RecordStatus::matched;
     } else {
-      f.status = "unmatched";
+      f.status = RecordStatus::unmatched;
     }
     if (f.matches.empty() && !chains.empty()) {
       auto hint = near_miss(r, chains);

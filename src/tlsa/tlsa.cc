@@ -6,6 +6,9 @@
 #include <cctype>
 #include <charconv>
 
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
 #include "util/hex.h"
 
 namespace danekit {
@@ -61,27 +64,88 @@ std::string describe_parameters(const TlsaRecord& r) {
   return fmt::format("{} {} {}", usage_name(r.usage), selector_name(r.selector), mtype_name(r.mtype));
 }
 
-std::optional<std::string> unusable_reason(const TlsaRecord& r) {
+std::string_view to_string(Unusable u) {
+  switch (u) {
+    case Unusable::none: return "";
+    case Unusable::pkix_usage: return "pkix-usage";
+    case Unusable::unknown_usage: return "unknown-usage";
+    case Unusable::unknown_selector: return "unknown-selector";
+    case Unusable::unknown_mtype: return "unknown-mtype";
+    case Unusable::digest_length: return "digest-length";
+    case Unusable::empty_data: return "empty-data";
+    case Unusable::bad_certificate: return "bad-certificate";
+    case Unusable::bad_public_key: return "bad-public-key";
+  }
+  return "";
+}
+
+namespace {
+
+// OpenSSL's test in SSL_dane_tlsa_add(): the DER object must decode and end
+// exactly where the data ends.
+bool full_value_decodes(const TlsaRecord& r) {
+  const unsigned char* p = r.data.data();
+  auto len = static_cast<long>(r.data.size());
+  bool ok = false;
+  if (r.selector == selector::cert) {
+    X509* x = d2i_X509(nullptr, &p, len);
+    ok = x && p == r.data.data() + r.data.size();
+    X509_free(x);
+  } else {
+    EVP_PKEY* k = d2i_PUBKEY(nullptr, &p, len);
+    ok = k && p == r.data.data() + r.data.size();
+    EVP_PKEY_free(k);
+  }
+  ERR_clear_error();
+  return ok;
+}
+
+Usability unusable(Unusable kind, std::string reason) { return Usability{kind, std::move(reason)}; }
+
+}  // namespace
+
+Usability record_usability(const TlsaRecord& r) {
   if (r.usage == usage::pkix_ta || r.usage == usage::pkix_ee) {
-    return fmt::format("usage {} is not used by SMTP clients (RFC 7672 §3.1.3)", usage_name(r.usage));
+    return unusable(Unusable::pkix_usage,
+                    fmt::format("usage {} is not used by SMTP clients (RFC 7672 §3.1.3)", usage_name(r.usage)));
   }
   if (r.usage != usage::dane_ta && r.usage != usage::dane_ee) {
-    return fmt::format("usage {} is not defined", r.usage);
+    return unusable(Unusable::unknown_usage, fmt::format("usage {} is not defined", r.usage));
   }
-  if (r.selector > selector::spki) return fmt::format("selector {} is not defined", r.selector);
+  if (r.selector > selector::spki) {
+    return unusable(Unusable::unknown_selector, fmt::format("selector {} is not defined", r.selector));
+  }
   switch (r.mtype) {
     case mtype::full:
-      if (r.data.empty()) return std::string("Full(0) record with empty data");
+      if (r.data.empty()) return unusable(Unusable::empty_data, "Full(0) record with empty data");
+      if (!full_value_decodes(r)) {
+        return r.selector == selector::cert
+                   ? unusable(Unusable::bad_certificate,
+                              "Full(0) data is not a DER certificate (senders ignore it: \"unusable TLSA RR\")")
+                   : unusable(Unusable::bad_public_key,
+                              "Full(0) data is not a DER SubjectPublicKeyInfo (senders ignore it: \"unusable TLSA "
+                              "RR\")");
+      }
       break;
     case mtype::sha256:
-      if (r.data.size() != 32) return fmt::format("SHA2-256 data is {} bytes long, it must be 32", r.data.size());
+      if (r.data.size() != 32)
+        return unusable(Unusable::digest_length,
+                        fmt::format("SHA2-256 data is {} bytes long, it must be 32", r.data.size()));
       break;
     case mtype::sha512:
-      if (r.data.size() != 64) return fmt::format("SHA2-512 data is {} bytes long, it must be 64", r.data.size());
+      if (r.data.size() != 64)
+        return unusable(Unusable::digest_length,
+                        fmt::format("SHA2-512 data is {} bytes long, it must be 64", r.data.size()));
       break;
-    default: return fmt::format("matching type {} is not supported", r.mtype);
+    default: return unusable(Unusable::unknown_mtype, fmt::format("matching type {} is not supported", r.mtype));
   }
-  return std::nullopt;
+  return {};
+}
+
+std::optional<std::string> unusable_reason(const TlsaRecord& r) {
+  auto u = record_usability(r);
+  if (u.usable()) return std::nullopt;
+  return u.reason;
 }
 
 tl::expected<TlsaRecord, std::string> parse_tlsa_wire(const std::vector<std::uint8_t>& rdata) {

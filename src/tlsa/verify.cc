@@ -158,16 +158,16 @@ std::string what_matched(const RecordFinding& f, const std::vector<ServedChain>&
 RecordVerdict verdict_for(const RecordFinding& f, const std::vector<ServedChain>& chains) {
   RecordVerdict v;
   v.finding = f;
-  if (f.status == "matched") {
+  if (f.status == RecordStatus::matched) {
     v.verdict = "matches";
     v.detail = what_matched(f, chains) + (f.note.empty() ? "" : "; " + f.note);
-  } else if (f.status == "rejected") {
+  } else if (f.status == RecordStatus::rejected) {
     v.verdict = "rejected";
     v.detail = f.note;
-  } else if (f.status == "unusable") {
+  } else if (f.status == RecordStatus::unusable) {
     v.verdict = "unusable";
     v.detail = *f.unusable + (f.note.empty() ? "" : "; " + f.note);
-  } else if (f.status == "hidden") {
+  } else if (f.status == RecordStatus::hidden) {
     v.verdict = "hidden";
     v.detail = f.note;
     if (!f.matches.empty()) v.detail += "; it would match " + what_matched(f, chains);
@@ -241,7 +241,7 @@ void rrset_from_openssl(VerifyReport& r, const std::vector<TlsaRecord>& records,
     if (index == 0) index = 1;  // cannot happen: OpenSSL matched one of the records it was given
     auto& v = r.records[index - 1];
     if (v.verdict != "matches") {
-      v.finding.status = "matched";
+      v.finding.status = RecordStatus::matched;
       v.finding.matches = {{served.address, a.depth}};
       v = verdict_for(v.finding, {served});
     }
@@ -256,7 +256,7 @@ void rrset_from_openssl(VerifyReport& r, const std::vector<TlsaRecord>& records,
   }
   for (auto& v : r.records)
     if (v.verdict == "matches") {  // OpenSSL rejected the RRset: nothing may claim to match
-      v.finding.status = "rejected";
+      v.finding.status = RecordStatus::rejected;
       v.finding.note = fmt::format("it matches on its own, but OpenSSL rejects the RRset: {}", a.detail);
       v.verdict = "rejected";
       v.detail = v.finding.note;
@@ -375,8 +375,7 @@ VerifyReport verify_against_source(const std::vector<TlsaRecord>& records, const
     }
     RecordFinding f;
     f.record = rec;
-    f.unusable = unusable_reason(rec);
-    f.status = f.unusable ? "unusable" : "unchecked";
+    set_usability(f, record_usability(rec));
     RecordVerdict v = f.unusable ? verdict_for(f, chains) : RecordVerdict{f, "unchecked", ""};
     if (!f.unusable)
       v.detail = fmt::format("a Cert(0) record needs the certificate; {} has only the public key", source.name);

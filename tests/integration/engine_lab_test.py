@@ -9,7 +9,7 @@ Always (default lab or bulk lab):
   share-rr1 and share-rr2 have different MX names on one address with different
   TLSA RRsets: one session per SNI (RFC 7672 §8.1), one valid, one invalid.
 - An unreachable resolver is this machine's trouble: verdict undetermined,
-  delivery unknown, reason local-resolver, exit 3, and no finding that tells
+  delivery unknown, reason resolver-unreachable, exit 3, and no finding that tells
   the domain owner to fix anything.
 - A descriptor limit too low to work with is refused with one clear line.
 
@@ -131,8 +131,8 @@ def main(binary):
         if (r["verdict"], r["delivery"], r["determined"]) != ("undetermined", "unknown", False):
             problems.append(f"verdict {r['verdict']}, delivery {r['delivery']}, determined {r['determined']}")
         codes = [x["code"] for x in r["reasons"]]
-        if codes != ["local-resolver"]:
-            problems.append(f"reasons {codes}, expected only local-resolver")
+        if codes != ["resolver-unreachable"]:
+            problems.append(f"reasons {codes}, expected only resolver-unreachable")
     except (ValueError, KeyError) as e:
         problems.append(f"no JSON report ({e}): {run.stdout[:200]!r} {run.stderr[:200]!r}")
     if run.returncode != 3:

@@ -135,11 +135,11 @@ TEST(Authenticate, PerRecordExplanationsAgreeWithOpenssl) {
     for (std::size_t i = 0; i < findings.size(); ++i) {
       const auto& f = findings[i];
       auto alone = authenticate(chains.at(row.chain), {row.records[i]}, row.base, row.extra_names, row.at);
-      SCOPED_TRACE(to_presentation(f.record) + " " + f.status + ": " + f.note);
-      EXPECT_EQ(f.status == "unusable", alone.accepted == 0);
-      if (f.status == "hidden") continue;
-      EXPECT_EQ(f.status == "matched", alone.outcome == Outcome::verified);
-      if (f.status == "matched") {
+      SCOPED_TRACE(to_presentation(f.record) + " " + std::string(to_string(f.status)) + ": " + f.note);
+      EXPECT_EQ(f.status == RecordStatus::unusable, alone.accepted == 0);
+      if (f.status == RecordStatus::hidden) continue;
+      EXPECT_EQ(f.status == RecordStatus::matched, alone.outcome == Outcome::verified);
+      if (f.status == RecordStatus::matched) {
         any_matched = true;
         ASSERT_EQ(f.matches.size(), 1u);
         EXPECT_EQ(f.matches[0].depth, alone.depth);
@@ -161,18 +161,18 @@ TEST(Authenticate, ExplanationsNameWhatOpensslDecided) {
   // A digest comparison alone calls this stale; OpenSSL verifies the leaf's
   // signature with the record's key.
   auto outside = status(of(2, 1, 0, ca), "leaf.pem", "mx.example.org", y2030);
-  EXPECT_EQ(outside.status, "matched");
+  EXPECT_EQ(outside.status, RecordStatus::matched);
   EXPECT_NE(outside.note.find("trust anchor is not in the chain"), std::string::npos) << outside.note;
   // A digest comparison alone calls these matched.
   auto named = status(of(2, 1, 1, ca), "chain.pem", "mx.other.example", y2030);
-  EXPECT_EQ(named.status, "rejected");
+  EXPECT_EQ(named.status, RecordStatus::rejected);
   EXPECT_NE(named.note.find("names none of mx.other.example"), std::string::npos) << named.note;
   auto dated = status(of(2, 1, 1, p.expired[1]), "expired-chain.pem", "mx.example.org", y2030);
-  EXPECT_EQ(dated.status, "rejected");
+  EXPECT_EQ(dated.status, RecordStatus::rejected);
   EXPECT_NE(dated.note.find("expired"), std::string::npos) << dated.note;
   // A digest comparison alone calls this usable (and stale).
   auto garbage = status(TlsaRecord{3, 1, 0, {0x00, 0x11, 0x22, 0x33}}, "chain.pem", "mx.example.org", y2030);
-  EXPECT_EQ(garbage.status, "unusable");
+  EXPECT_EQ(garbage.status, RecordStatus::unusable);
   ASSERT_TRUE(garbage.unusable);
   EXPECT_NE(garbage.unusable->find("SubjectPublicKeyInfo"), std::string::npos) << *garbage.unusable;
   EXPECT_TRUE(records_for_openssl({garbage.record}).empty());

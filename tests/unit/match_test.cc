@@ -27,10 +27,10 @@ TEST(Match, EeAndTaRecordsMatchAtTheirOwnDepths) {
   std::vector<TlsaRecord> records{rec(3, 1, 1, infos[0]), rec(2, 0, 2, infos[1])};
   auto f = analyze_records(records, {{"192.0.2.1", infos}});
   ASSERT_EQ(f.size(), 2u);
-  EXPECT_EQ(f[0].status, "matched");
+  EXPECT_EQ(f[0].status, RecordStatus::matched);
   ASSERT_EQ(f[0].matches.size(), 1u);
   EXPECT_EQ(f[0].matches[0].depth, 0);
-  EXPECT_EQ(f[1].status, "matched");
+  EXPECT_EQ(f[1].status, RecordStatus::matched);
   EXPECT_EQ(f[1].matches[0].depth, 1);
 }
 
@@ -38,7 +38,7 @@ TEST(Match, DaneEeOfTheIssuerIsANearMissPointingTo211) {
   Chain c;
   auto infos = c.infos();
   auto f = analyze_records({rec(3, 1, 1, infos[1])}, {{"192.0.2.1", infos}});
-  EXPECT_EQ(f[0].status, "unmatched");
+  EXPECT_EQ(f[0].status, RecordStatus::unmatched);
   EXPECT_NE(f[0].note.find("did you mean 2 1 1?"), std::string::npos) << f[0].note;
 }
 
@@ -80,9 +80,9 @@ TEST(Match, WrongSha512HidesRightSha256) {
   ASSERT_EQ(hidden.size(), 1u);
   EXPECT_EQ(hidden[0], good);
   auto f = analyze_records({good, bad}, {{"a", infos}});
-  EXPECT_EQ(f[0].status, "hidden");
+  EXPECT_EQ(f[0].status, RecordStatus::hidden);
   EXPECT_EQ(f[0].matches.size(), 1u);  // it would have matched
-  EXPECT_EQ(f[1].status, "unmatched");
+  EXPECT_EQ(f[1].status, RecordStatus::unmatched);
 }
 
 TEST(Match, AgilityIsPerUsageAndSelector) {
@@ -96,7 +96,7 @@ TEST(Match, PkixUsageIsUnusableEvenWhenItMatches) {
   Chain c;
   auto infos = c.infos();
   auto f = analyze_records({rec(1, 1, 1, infos[0])}, {{"a", infos}});
-  EXPECT_EQ(f[0].status, "unusable");
+  EXPECT_EQ(f[0].status, RecordStatus::unusable);
   ASSERT_TRUE(f[0].unusable);
   EXPECT_NE(f[0].note.find("publish 3 1 1"), std::string::npos) << f[0].note;
 }

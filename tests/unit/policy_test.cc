@@ -4,6 +4,7 @@
 
 #include "danekit/policy.h"
 #include "scenario.h"
+#include "test_pki.h"
 
 namespace danekit {
 namespace {
@@ -357,8 +358,22 @@ TEST(Policy, MxHostsThatDoNotExistMakeMailUndeliverableNotDeferred) {
 
 // A verified DANE-TA address with a chain expiring at `not_after`; the 2 1 0
 // record's key is the issuer's (sent) or a key the server does not send.
+// A DER SubjectPublicKeyInfo OpenSSL accepts as Full(0) data (a made-up one
+// would now be an unusable record, as senders judge it).
+std::vector<std::uint8_t> real_spki() {
+  static const std::vector<std::uint8_t> spki = [] {
+    auto key = danekit::testing::make_key();
+    unsigned char* der = nullptr;
+    int n = i2d_PUBKEY(key.get(), &der);
+    std::vector<std::uint8_t> out(der, der + n);
+    OPENSSL_free(der);
+    return out;
+  }();
+  return spki;
+}
+
 World ta_world(std::int64_t not_after, bool anchor_sent) {
-  const std::vector<std::uint8_t> anchor_key(91, 0x42);
+  const std::vector<std::uint8_t> anchor_key = real_spki();
   World w;
   w.ctx.now = 1800000000;
   w.mx("d.example", {{10, "mx.d.example"}});
@@ -372,7 +387,7 @@ World ta_world(std::int64_t not_after, bool anchor_sent) {
     p.match_depth = 1;
     p.chain.resize(2);
     for (auto& c : p.chain) c.not_after = not_after;
-    p.chain[1].spki_der = anchor_sent ? anchor_key : std::vector<std::uint8_t>(91, 0x17);
+    p.chain[1].spki_der = anchor_sent ? anchor_key : std::vector<std::uint8_t>(anchor_key.size(), 0x17);
     return p;
   };
   return w;
@@ -406,7 +421,7 @@ TEST(Policy, TooManyRecordsWarn) {
   EXPECT_TRUE(has_reason(r, "tlsa-too-many"));
 }
 
-TEST(Policy, DaneTaReferenceIdentifiersIncludeTheNextHopWhenMxIsSecure) {
+TEST(Policy, DaneTaReferenceIdentifiersIncludeTheNextHopWhateverTheMxSecurity) {
   World w;
   w.mx("d.example", {{10, "mx.d.example"}});
   w.dane_host("mx.d.example", "192.0.2.1");
@@ -419,8 +434,10 @@ TEST(Policy, DaneTaReferenceIdentifiersIncludeTheNextHopWhenMxIsSecure) {
   f.tlsa.push_back(w.lookup("_25._tcp.mx.d.example", rrtype::TLSA));
   auto hp = plan_host("d.example", S::secure, f, w.ctx);
   EXPECT_EQ(hp.extra_names, std::vector<std::string>{"d.example"});
+  // Postfix takes the next-hop name whatever the MX RRset's security (it logs
+  // "Trusted" for an insecure one); the report flags that case separately.
   hp = plan_host("d.example", S::insecure, f, w.ctx);
-  EXPECT_TRUE(hp.extra_names.empty());
+  EXPECT_EQ(hp.extra_names, std::vector<std::string>{"d.example"});
 }
 
 }  // namespace
@@ -452,6 +469,131 @@ TEST(Policy, MxTargetWithBytesOutsideAHostNameIsMalformedNotMangled) {
   for (const auto& x : r.reasons) malformed += x.code == "mx-malformed";
   EXPECT_EQ(malformed, 2);
   for (const auto& q : w.queried) EXPECT_EQ(q.find('?'), std::string::npos) << q;
+}
+
+}  // namespace
+}  // namespace danekit
+
+namespace danekit {
+namespace {
+
+using namespace scenario;
+
+// Each way an exchange can fail has its own code and fix (issue: "name each
+// failure for what it was"); the transport failures stay undetermined.
+TEST(Policy, EachProbeFailureIsNamedForWhatItWas) {
+  struct Row {
+    Outcome outcome;
+    const char* stage;
+    const char* failure;
+    const char* verify_error;
+    const char* code;
+    bool determined;
+  };
+  const Row rows[] = {
+      {Outcome::unreachable, "connect", "refused", "", "connection-refused", false},
+      {Outcome::unreachable, "connect", "timeout", "", "connect-timeout", false},
+      {Outcome::unreachable, "connect", "host-unreachable", "", "host-unreachable", false},
+      {Outcome::unreachable, "banner", "closed", "", "smtp-session-failed", false},
+      {Outcome::unreachable, "starttls", "reset", "", "starttls-no-answer", false},
+      {Outcome::unreachable, "starttls", "timeout", "", "starttls-no-answer", false},
+      {Outcome::tls_failed, "handshake", "tls-alert", "", "tls-alert", true},
+      {Outcome::tls_failed, "handshake", "reset", "", "tls-handshake-interrupted", true},
+      {Outcome::tls_failed, "handshake", "tls-protocol", "", "tls-handshake-failed", true},
+      {Outcome::policy_rejected, "done", "", "EE certificate key too weak", "tls-policy-rejected", true},
+      {Outcome::no_starttls, "ehlo", "", "", "starttls-missing", true},
+  };
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.code);
+    World w;
+    w.mx("d.example", {{10, "mx.d.example"}});
+    w.dane_host("mx.d.example", "192.0.2.1");
+    w.probe = [&](const ProbeRequest& req) {
+      ProbeResult p;
+      p.address = req.address;
+      p.outcome = row.outcome;
+      p.stage = row.stage;
+      p.failure = row.failure;
+      p.verify_error = row.verify_error;
+      p.detail = "detail";
+      return p;
+    };
+    auto r = w.run("d.example");
+    ASSERT_FALSE(r.reasons.empty());
+    EXPECT_EQ(r.reasons.back().code, row.code);
+    EXPECT_EQ(r.verdict, Verdict::invalid);
+    EXPECT_EQ(r.delivery, Delivery::deferred);
+    EXPECT_EQ(r.determined, row.determined);
+    EXPECT_EQ(exit_status_for(r), row.determined ? exit_status::dane_problem : exit_status::undetermined);
+    // Never the "publish TLSA records" advice for trouble that is not a mismatch.
+    EXPECT_EQ(r.reasons.back().fix.find("Publish TLSA"), std::string::npos);
+  }
+}
+
+TEST(Policy, AWeakKeyIsNamedAsOpenSslsLimitWithAFixForIt) {
+  World w;
+  w.mx("d.example", {{10, "mx.d.example"}});
+  w.dane_host("mx.d.example", "192.0.2.1");
+  w.probe = [](const ProbeRequest& req) {
+    ProbeResult p;
+    p.address = req.address;
+    p.outcome = Outcome::policy_rejected;
+    p.verify_error = "CA certificate key too weak";
+    return p;
+  };
+  auto r = w.run("d.example");
+  ASSERT_FALSE(r.reasons.empty());
+  EXPECT_EQ(r.reasons.back().code, "tls-policy-rejected");
+  EXPECT_NE(r.reasons.back().fix.find("2048"), std::string::npos) << r.reasons.back().fix;
+}
+
+// Full(0) data that is not a certificate or key: senders log "unusable TLSA
+// RR", and with no usable record left they deliver over unauthenticated TLS.
+TEST(Policy, FullValueRecordsThatDoNotDecodeAreUnusableAndMailIsEncrypted) {
+  World w;
+  w.mx("d.example", {{10, "mx.d.example"}});
+  w.dane_host("mx.d.example", "192.0.2.1");
+  w.dns[{"_25._tcp.mx.d.example", rrtype::TLSA}].rdata = {tlsa_rd(3, 1, 0, std::vector<std::uint8_t>(70, 0x30)),
+                                                          tlsa_rd(2, 0, 0, std::vector<std::uint8_t>{0x30, 0x03})};
+  w.server = [](const ProbeRequest& req) {
+    EXPECT_EQ(req.mode, ProbeMode::encrypt);
+    return Outcome::encrypted;
+  };
+  auto r = w.run("d.example");
+  EXPECT_EQ(r.verdict, Verdict::unusable);
+  EXPECT_EQ(r.delivery, Delivery::encrypted);
+  ASSERT_EQ(r.mx[0].records.size(), 2u);
+  EXPECT_EQ(r.mx[0].records[0].status, RecordStatus::unusable);
+  EXPECT_EQ(r.mx[0].records[0].unusable_kind, Unusable::bad_public_key);
+  EXPECT_EQ(r.mx[0].records[1].unusable_kind, Unusable::bad_certificate);
+  EXPECT_TRUE(has_reason(r, "tlsa-unusable"));
+}
+
+TEST(Policy, NextHopNameBehindAnInsecureMxAuthenticatesAndIsFlagged) {
+  World w;
+  w.mx("d.example", {{10, "mx.d.example"}});
+  w.dns[{"d.example", rrtype::MX}].security = Security::insecure;
+  w.dane_host("mx.d.example", "192.0.2.1");
+  w.dns[{"_25._tcp.mx.d.example", rrtype::TLSA}].rdata = {tlsa_rd(2, 1, 1, std::vector<std::uint8_t>(32, 7))};
+  w.probe = [](const ProbeRequest& req) {
+    ProbeResult p;
+    p.address = req.address;
+    EXPECT_NE(std::find(req.extra_names.begin(), req.extra_names.end(), "d.example"), req.extra_names.end());
+    p.outcome = Outcome::verified;
+    p.matched = req.records.front();
+    p.match_depth = 1;
+    p.matched_name = "d.example";
+    return p;
+  };
+  auto r = w.run("d.example");
+  EXPECT_EQ(r.delivery, Delivery::authenticated);
+  EXPECT_EQ(r.verdict, Verdict::partial);  // an insecure MX RRset is never "valid"
+  EXPECT_TRUE(has_reason(r, "ta-nexthop-insecure-mx"));
+  // Behind a secure MX RRset the same match is ordinary RFC 7672 §3.2.2.
+  w.dns[{"d.example", rrtype::MX}].security = Security::secure;
+  auto s = w.run("d.example");
+  EXPECT_EQ(s.verdict, Verdict::valid);
+  EXPECT_FALSE(has_reason(s, "ta-nexthop-insecure-mx"));
 }
 
 }  // namespace

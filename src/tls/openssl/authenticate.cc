@@ -119,6 +119,7 @@ Authentication authenticate(const std::vector<CertInfo>& chain, const std::vecto
     r.mtype = m;
     if (data) r.data.assign(data, data + dlen);
     out.matched = r;
+    if (const char* peer = X509_VERIFY_PARAM_get0_peername(param)) out.matched_name = peer;
     out.detail = fmt::format("matched {} at depth {}", describe_parameters(r), depth);
     return out;
   }
@@ -126,6 +127,13 @@ Authentication authenticate(const std::vector<CertInfo>& chain, const std::vecto
     case X509_V_ERR_HOSTNAME_MISMATCH: out.outcome = Outcome::name_mismatch; break;
     case X509_V_ERR_CERT_HAS_EXPIRED:
     case X509_V_ERR_CERT_NOT_YET_VALID: out.outcome = Outcome::expired; break;
+    // OpenSSL's own limits, which every OpenSSL-based sender applies the same
+    // way: not a TLSA mismatch (the record may match), so not "publish TLSA".
+    case X509_V_ERR_EE_KEY_TOO_SMALL:
+    case X509_V_ERR_CA_KEY_TOO_SMALL:
+    case X509_V_ERR_CA_MD_TOO_WEAK:
+    case X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION:
+    case X509_V_ERR_CERT_CHAIN_TOO_LONG: out.outcome = Outcome::policy_rejected; break;
     default: out.outcome = Outcome::mismatch;
   }
   out.detail = out.verify_error.empty() ? "no TLSA record matched" : out.verify_error;

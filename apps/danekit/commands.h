@@ -17,6 +17,7 @@ void add_check_command(CLI::App& app, Action& action);
 void add_tlsa_command(CLI::App& app, Action& action);  // tlsa generate | verify
 void add_rollover_command(CLI::App& app, Action& action);
 void add_scan_command(CLI::App& app, Action& action);
+void add_dnssec_command(CLI::App& app, Action& action);  // per-nameserver DNSSEC audit
 
 // One line on stderr, "danekit: ...", and the usage exit status.
 int usage_error(const std::string& message);

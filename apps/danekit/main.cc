@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   add_tlsa_command(app, action);
   add_rollover_command(app, action);
   add_scan_command(app, action);
+  add_dnssec_command(app, action);
 
   try {
     app.parse(argc, argv);

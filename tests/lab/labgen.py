@@ -806,6 +806,7 @@ def build_dnssec(lab):
                                        severity="error")],
         "bogus-tlsa.example": [expect("rrsig-bogus", "bogus-tlsa.example", severity="error")],
         "bogus-a.example": [expect("rrsig-bogus", "bogus-a.example", severity="error")],
+        "lame.example": [expect("ns-unreachable", "lame.example", LAME_IP, "error")],
         "ee311.example": [],
         "nsec3.net": [],
     }
@@ -814,6 +815,8 @@ def build_dnssec(lab):
             d["dnssec_expect"] = more[d["domain"]]
             d["dnssec_servers"] = [L.zones[d["zone"] + "."].ns_ip]
             d["dnssec_names"] = [d["domain"], "mx." + d["domain"], "_25._tcp.mx." + d["domain"]]
+            if d["domain"] == "lame.example":   # its only server refuses every query
+                d["dnssec_names"] = [d["domain"]]
             if d["domain"] == "nsec3.net":
                 d["dnssec_absent"] = ["nsec3-iterations"]   # 0 iterations
 

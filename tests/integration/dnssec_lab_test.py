@@ -48,6 +48,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 
@@ -366,6 +367,9 @@ def main(argv):
     failures, passed = [], 0
     if not cases:
         failures.append("no manifest domain carries dnssec_expect")
+    if shutil.which("dnsviz") is None:
+        failures.append("dnsviz is not installed (apt-get install dnsviz; scripts/bootstrap does it)")
+        finish("dnssec lab", failures, passed)
     if not dnsviz_only:
         # CLI11 answers an unknown subcommand's --help with the main help and exit 0
         r = in_lab(env, [binary, "dnssec", "--help"], timeout=30)

@@ -79,6 +79,9 @@ struct HostPlan {
   std::vector<TlsaRecord> usable;
   std::vector<std::string> extra_names;  // DANE-TA reference identifiers beyond the base
   bool determined = true;
+  // The host is deferred for a reason of the domain's own that retrying
+  // never changes (e.g. tlsa-owner-too-long): a DANE failure, not DNSSEC.
+  bool permanent_failure = false;
 };
 
 HostPlan plan_host(const std::string& domain, Security mx_security, const HostFacts& f, const PolicyContext& ctx);

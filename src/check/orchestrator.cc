@@ -40,7 +40,8 @@ struct Job {
     // The TLSA RRset of the name itself is the ladder's usual next question;
     // asking it alongside A/AAAA saves a round trip (used only if the rules
     // allow, RFC 7672 §2.2).
-    resolver.prefetch("_" + std::to_string(opt.port) + "._tcp." + target.host, rrtype::TLSA, opt.dns_timeout);
+    std::string owner = "_" + std::to_string(opt.port) + "._tcp." + target.host;
+    if (owner.size() + 2 <= 255) resolver.prefetch(owner, rrtype::TLSA, opt.dns_timeout);
     std::vector<std::function<asio::awaitable<Answer>()>> families;
     if (policy.ipv4) families.push_back([this, target] { return lookup(target.host, rrtype::A); });
     if (policy.ipv6) families.push_back([this, target] { return lookup(target.host, rrtype::AAAA); });

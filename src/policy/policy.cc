@@ -393,13 +393,19 @@ bool needs_cname_probe(const HostFacts& f) {
   return !v.usable.empty() && address_security(v) != Security::secure && alias_chain(v) != nullptr;
 }
 
+// RFC 1035 §2.3.4: a name is at most 255 octets on the wire, which is its
+// text form without the final dot plus 2. "_25._tcp.<host>" of a long host
+// name cannot exist: a permanent condition, never a lookup to retry.
+bool owner_too_long(const std::string& base) { return tlsa_owner(base).size() + 2 > 255; }
+
 std::optional<std::string> next_tlsa_query(const HostFacts& f) {
   auto candidates = tlsa_candidates(f);
   for (std::size_t i = 0; i < f.tlsa.size(); ++i) {
     // Data or a failure settles the question; only a denial moves on.
     if (!absent(f.tlsa[i]) || f.tlsa[i].failed()) return std::nullopt;
   }
-  if (f.tlsa.size() < candidates.size()) return tlsa_owner(candidates[f.tlsa.size()]);
+  if (f.tlsa.size() < candidates.size() && !owner_too_long(candidates[f.tlsa.size()]))
+    return tlsa_owner(candidates[f.tlsa.size()]);
   return std::nullopt;
 }
 
@@ -471,6 +477,19 @@ HostPlan plan_host(const std::string& domain, Security mx_security, const HostFa
                                     "Sign the MX host's zone and publish its DS record.", host));
     plan.probe = true;
     plan.mode = ProbeMode::opportunistic;
+    return plan;
+  }
+  if (f.tlsa.empty() && owner_too_long(candidates.front())) {
+    // Postfix cannot look the TLSA RRset up and defers; that will not change.
+    r.dane = HostDane::deferred;
+    r.tlsa_security = Security::indeterminate;
+    r.reasons.push_back(make_reason(
+        "tlsa-owner-too-long", Severity::error, "RFC 1035 §2.3.4",
+        fmt::format("The TLSA owner name {} is longer than 255 octets, so no TLSA RRset can exist there and DANE "
+                    "senders cannot finish their lookup: they defer mail for this host, every time.",
+                    tlsa_owner(candidates.front())),
+        "Use a shorter MX host name (at most 244 characters, so that _25._tcp. fits).", host));
+    plan.permanent_failure = true;
     return plan;
   }
   if (f.tlsa.empty()) {
@@ -634,6 +653,12 @@ CheckReport decide(const std::string& domain, const Answer& mx_answer, const MxP
       }
     }
 
+    if (r.dane == HostDane::deferred && plan.permanent_failure) {
+      any_dane = true;
+      definite_failure = true;
+      all_full = false;
+      continue;
+    }
     if (r.dane == HostDane::deferred) {
       any_deferred = true;
       if (r.tlsa_security == Security::bogus || r.address_security == Security::bogus) any_bogus = true;

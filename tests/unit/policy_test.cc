@@ -598,3 +598,34 @@ TEST(Policy, NextHopNameBehindAnInsecureMxAuthenticatesAndIsFlagged) {
 
 }  // namespace
 }  // namespace danekit
+
+namespace danekit {
+namespace {
+
+using namespace scenario;
+
+TEST(Policy, ATlsaOwnerOver255OctetsIsPermanentNotALookupToRetry) {
+  // 245 characters of host: "_25._tcp." makes 254, 256 octets on the wire.
+  std::string host = std::string(60, 'a') + "." + std::string(60, 'b') + "." + std::string(60, 'c') + "." +
+                     std::string(52, 'd') + ".d.example";
+  ASSERT_EQ(host.size(), 245u);
+  World w;
+  w.mx("d.example", {{10, host}});
+  w.dane_host(host, "192.0.2.1");
+  auto r = w.run("d.example");
+  EXPECT_TRUE(has_reason(r, "tlsa-owner-too-long"));
+  EXPECT_EQ(r.verdict, Verdict::invalid);  // the domain's DANE problem, not DNSSEC's
+  EXPECT_EQ(r.delivery, Delivery::deferred);
+  EXPECT_TRUE(r.determined);
+  EXPECT_EQ(exit_status_for(r), exit_status::dane_problem);
+  for (const auto& q : w.queried) EXPECT_NE(q, "TLSA _25._tcp." + host) << "looked up an impossible name";
+  // One character less fits.
+  host.erase(0, 1);
+  World ok;
+  ok.mx("d.example", {{10, host}});
+  ok.dane_host(host, "192.0.2.1");
+  EXPECT_FALSE(has_reason(ok.run("d.example"), "tlsa-owner-too-long"));
+}
+
+}  // namespace
+}  // namespace danekit

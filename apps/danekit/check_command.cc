@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "danekit/check.h"
 #include "danekit/dns.h"
+#include "danekit/dnssec_audit.h"
 #include "danekit/report.h"
 
 namespace danekit::cli {
@@ -27,6 +28,30 @@ int combine(int a, int b) {
     }
   };
   return rank(b) > rank(a) ? b : a;
+}
+
+// A bogus MX, address or TLSA answer: the per-nameserver audit says which
+// server serves what (danekit dnssec). Its errors and warnings go into the
+// report; when the audit itself cannot run, the report stays as it was.
+void add_dnssec_summary(CheckReport& r, const CheckOptions& opt) {
+  bool bogus = false;
+  auto is_bogus = [](const Reason& x) {
+    return x.code == "mx-bogus" || x.code == "address-bogus" || x.code == "tlsa-bogus";
+  };
+  for (const auto& x : r.reasons) bogus |= is_bogus(x);
+  for (const auto& m : r.mx)
+    for (const auto& x : m.reasons) bogus |= is_bogus(x);
+  if (!bogus) return;
+  DnssecCollectOptions d;
+  d.resolver = opt.resolver;
+  d.deadline = std::min(d.deadline, opt.timeout);
+  d.query_timeout = std::min(d.query_timeout, d.deadline);
+  DnssecRun run = run_dnssec_audit(r.domain, d, r.checked_at);
+  if (!run.error.empty()) return;
+  std::vector<DnssecFinding> findings;
+  for (const auto& f : run.report.findings)
+    if (f.severity != Severity::info) findings.push_back(f);
+  r.dnssec = std::move(findings);
 }
 
 struct CheckArgs {
@@ -55,6 +80,7 @@ int run_check(const CheckArgs& a) {
   } catch (const ResolverError& e) {
     return usage_error(e.what());
   }
+  for (auto& r : reports) add_dnssec_summary(r, opt);
 
   bool color = a.color == "always" || (a.color == "auto" && isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"));
   int status = exit_status::valid;

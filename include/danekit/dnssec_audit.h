@@ -69,15 +69,8 @@ struct DnssecAuditInput {
   std::vector<std::string> notes;          // what the collector could not do (capped, unreachable)
 };
 
-struct DnssecFinding {
-  std::string code;
-  Severity severity = Severity::info;
-  std::string zone;
-  std::string server;  // address, or "*" for every server of the zone
-  std::string rfc;
-  std::string text;
-  std::string fix;
-};
+// DnssecFinding (code, severity, zone, server or "*", rfc, text, fix) is in
+// danekit/report.h, where check's report carries a summary of them.
 
 struct DnssecServerReport {
   std::string name, address;

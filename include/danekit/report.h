@@ -101,6 +101,19 @@ struct MxReport {
   std::vector<Reason> reasons;
 };
 
+// One finding of the per-nameserver DNSSEC audit (danekit/dnssec_audit.h,
+// docs/reasons.md "DNSSEC audit"): the server is an address, or "*" for every
+// server of the zone.
+struct DnssecFinding {
+  std::string code;
+  Severity severity = Severity::info;
+  std::string zone;
+  std::string server;
+  std::string rfc;
+  std::string text;
+  std::string fix;
+};
+
 struct CheckReport {
   std::string domain;  // A-label form
   Verdict verdict = Verdict::none;
@@ -111,6 +124,9 @@ struct CheckReport {
   std::vector<Reason> reasons;  // domain-level reasons first, then per host
   std::int64_t checked_at = 0;  // seconds since the epoch
   std::int64_t elapsed_ms = 0;
+  // Set by `check` when it met bogus DNSSEC (mx-bogus, address-bogus,
+  // tlsa-bogus): the errors and warnings of the DNSSEC audit of the domain.
+  std::optional<std::vector<DnssecFinding>> dnssec;
 };
 
 // Exit status for one or more reports: the documented values in docs/cli.md.

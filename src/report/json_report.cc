@@ -119,6 +119,18 @@ std::string to_json(const CheckReport& r) {
            {"mx_answer", dns_json(r.mx_answer)},
            {"mx", mx},
            {"reasons", reasons}};
+  if (r.dnssec) {
+    json findings = json::array();
+    for (const auto& f : *r.dnssec)
+      findings.push_back({{"code", f.code},
+                          {"severity", to_string(f.severity)},
+                          {"zone", f.zone},
+                          {"server", f.server},
+                          {"rfc", f.rfc},
+                          {"text", f.text},
+                          {"fix", f.fix}});
+    out["dnssec"] = {{"findings", findings}};
+  }
   return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

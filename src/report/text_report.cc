@@ -158,6 +158,16 @@ std::string render_text(const CheckReport& r, TextStyle style) {
       if (!x.fix.empty()) w.line(3, "fix: " + x.fix);
     }
   }
+  if (r.dnssec) {
+    // The per-nameserver audit behind a bogus answer (danekit dnssec DOMAIN for all of it).
+    w.line(1, w.bold("DNSSEC audit") + w.dim(fmt::format(" (danekit dnssec {})", r.domain)));
+    if (r.dnssec->empty()) w.line(2, "no finding that explains it");
+    for (const auto& f : *r.dnssec) {
+      w.line(2, fmt::format("{} {} [{} {}]: {}{}", w.marker(f.severity), f.code, f.zone, f.server,
+                            sanitize_for_display(f.text), w.dim(" (" + f.rfc + ")")));
+      w.line(3, "fix: " + sanitize_for_display(f.fix));
+    }
+  }
   if (!r.determined && r.verdict != Verdict::undetermined)
     w.line(1, w.warn("The verdict rests on failures that may pass (DNS failures, timeouts, servers that did not "
                      "answer); run the check again."));

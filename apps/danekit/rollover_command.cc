@@ -118,6 +118,24 @@ TlsaUpdate update_for(const Args& a, const RolloverFacts& f) {
   return u;
 }
 
+// Every authoritative server's TLSA RRset at the owner (docs/rollover.md).
+json authoritative_json(const RolloverFacts& f, const RolloverStatus& s) {
+  json servers = json::array();
+  for (const auto& x : f.authoritative) {
+    json recs = json::array();
+    for (const auto& r : x.records) recs.push_back(to_presentation(r));
+    servers.push_back({{"name", x.name},
+                       {"address", x.address},
+                       {"answered", x.failure.empty()},
+                       {"failure", x.failure.empty() ? json() : json(x.failure)},
+                       {"records", recs}});
+  }
+  return {{"checked", !f.authoritative.empty()},
+          {"servers", servers},
+          {"missing", s.servers_differing},
+          {"error", f.authoritative_error.empty() ? json() : json(f.authoritative_error)}};
+}
+
 int run_status(const Args& a) {
   if (int v = validate(a)) return v;
   auto hosts = hosts_of(a, resolver_of(a));
@@ -157,6 +175,7 @@ int run_status(const Args& a) {
                      {"served", served},
                      {"next_covered", f->next ? json(s.next_covered) : json()},
                      {"missing_for_next", s.missing_for_next ? json(to_presentation(*s.missing_for_next)) : json()},
+                     {"authoritative", authoritative_json(*f, s)},
                      {"findings", s.findings},
                      {"ok", s.ok}});
       continue;
@@ -171,6 +190,9 @@ int run_status(const Args& a) {
                  to_string(p.outcome));
     if (f->current) fmt::print("  current: {}\n", f->current->name);
     if (f->next) fmt::print("  next: {} ({})\n", f->next->name, s.next_covered ? "published" : "NOT published");
+    for (const auto& x : f->authoritative)
+      fmt::print("  authoritative {} {}: {}\n", x.name, x.address,
+                 !x.failure.empty() ? x.failure : fmt::format("{} record(s)", x.records.size()));
     for (const auto& x : s.findings) fmt::print("  ! {}\n", x);
   }
   if (a.format == "json") fmt::print("{}\n", all.size() == 1 ? all[0].dump() : all.dump());

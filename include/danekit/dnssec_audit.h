@@ -144,6 +144,22 @@ struct DnssecRun {
 // `now` as the verification time.
 DnssecRun run_dnssec_audit(const std::string& domain, const DnssecCollectOptions& options, std::int64_t now);
 
+// What each authoritative server of the zone that holds `owner` serves there
+// for `type` (the walk and direct queries of the audit, no verification): for
+// the rollover's "on every server" checks. `error` when no zone was found.
+struct AuthoritativeAnswer {
+  std::string name, address;
+  std::string failure;  // "" when it answered authoritatively; else timeout, unreachable, refused, ...
+  std::vector<std::vector<std::uint8_t>> rdata;  // of `type` at `owner`; empty for NODATA/NXDOMAIN
+};
+struct AuthoritativeLookup {
+  std::string zone;
+  std::vector<AuthoritativeAnswer> servers;
+  std::string error;
+};
+AuthoritativeLookup query_authoritative(const std::string& owner, std::uint16_t type,
+                                        const DnssecCollectOptions& options);
+
 std::string to_json(const DnssecReport& r);  // one line, schema danekit.dnssec/1
 std::string render_text(const DnssecReport& r);
 

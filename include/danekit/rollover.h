@@ -39,6 +39,14 @@ struct PublishedRecord {
   std::optional<std::int64_t> first_seen;  // seconds since the epoch
 };
 
+// The TLSA RRset one authoritative server of the owner's zone serves (asked
+// directly, as danekit dnssec does): a sender's resolver may ask any of them.
+struct AuthoritativeTlsa {
+  std::string name, address;
+  std::string failure;  // "" when it answered; else timeout, unreachable, refused, ...
+  std::vector<TlsaRecord> records;
+};
+
 struct RolloverFacts {
   std::string host;  // MX host
   std::uint16_t port = 25;
@@ -54,6 +62,10 @@ struct RolloverFacts {
   std::uint32_t negative_ttl = 0;  // min(SOA TTL, SOA MINIMUM) of the zone
   std::vector<PublishedRecord> published;
   std::vector<ProbeResult> served;  // one per address, probed with the published usable records
+  // Every authoritative server of the zone at `owner`; empty when they could
+  // not be found (authoritative_error says why).
+  std::vector<AuthoritativeTlsa> authoritative;
+  std::string authoritative_error;
   std::optional<KeySource> current;
   std::optional<KeySource> next;
   std::int64_t now = 0;      // also the verification time of every DANE-TA(2) chain
@@ -80,7 +92,15 @@ struct RolloverStatus {
   std::optional<TlsaRecord> missing_for_next;  // what to publish for it
   std::vector<std::string> findings;           // one sentence each
   bool ok = true;                              // every address authenticates and nothing is broken
+  // Authoritative servers that answered with a TLSA RRset other than the
+  // validated one ("name (address)"): senders asking them see other records.
+  std::vector<std::string> servers_differing;
 };
+
+// The authoritative servers ("name (address)") that answered without every
+// record of `wanted`; servers that did not answer are not counted (a resolver
+// moves on to another server).
+std::vector<std::string> servers_lacking(const RolloverFacts& f, const std::vector<TlsaRecord>& wanted);
 
 RolloverStatus rollover_status(const RolloverFacts& f);
 
@@ -113,8 +133,9 @@ struct PrecheckResult {
 
 // Would serving `candidate` now break DANE for a sender that cached the
 // published RRset? Safe only when a usable published record authenticates the
-// candidate (usage rules, digest agility, DANE-TA names and dates) and every such
-// record has been visible for at least TTL + negative TTL + margin.
+// candidate (usage rules, digest agility, DANE-TA names and dates), every such
+// record has been visible for at least TTL + negative TTL + margin, and every
+// authoritative server that answers serves it (a server that lacks it is named).
 PrecheckResult precheck_certificate(const RolloverFacts& f, const KeySource& candidate);
 
 struct RolloverOptions {

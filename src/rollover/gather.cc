@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <chrono>
 
+#include "danekit/dnssec_audit.h"
 #include "danekit/policy.h"
 #include "danekit/rollover.h"
 #include "danekit/tlsa_generate.h"
@@ -111,6 +112,24 @@ tl::expected<RolloverFacts, std::string> gather_rollover_facts(const RolloverOpt
     if (auto kept = (*store)->keep_only(f.owner, texts); !kept) return tl::unexpected(kept.error());
   } else if (tlsa.kind == AnswerKind::nodata || tlsa.kind == AnswerKind::nxdomain) {
     if (tlsa.security == Security::secure) (*store)->keep_only(f.owner, {});
+  }
+
+  // Every authoritative server's own copy (danekit dnssec's walk and direct
+  // queries): the validated answer came from whichever server the resolver chose.
+  if (tlsa.security == Security::secure) {
+    DnssecCollectOptions d;
+    d.resolver = o.resolver;
+    d.deadline = o.timeout;
+    d.query_timeout = std::min(d.query_timeout, o.timeout);
+    auto auth = query_authoritative(f.owner, rrtype::TLSA, d);
+    f.authoritative_error = auth.error;
+    if (auth.servers.empty() && auth.error.empty()) f.authoritative_error = "no authoritative server found";
+    for (const auto& s : auth.servers) {
+      AuthoritativeTlsa t{s.name, s.address, s.failure, {}};
+      for (const auto& rd : s.rdata)
+        if (auto rec = parse_tlsa_wire(rd)) t.records.push_back(*rec);
+      f.authoritative.push_back(std::move(t));
+    }
   }
 
   ServerProbeOptions probe;

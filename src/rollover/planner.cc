@@ -106,6 +106,18 @@ bool serves_key(const ProbeResult& p, const KeySource& k) {
 
 }  // namespace
 
+std::vector<std::string> servers_lacking(const RolloverFacts& f, const std::vector<TlsaRecord>& wanted) {
+  std::vector<std::string> out;
+  for (const auto& s : f.authoritative) {
+    if (!s.failure.empty()) continue;
+    bool all = std::all_of(wanted.begin(), wanted.end(), [&](const TlsaRecord& w) {
+      return std::find(s.records.begin(), s.records.end(), w) != s.records.end();
+    });
+    if (!all) out.push_back(fmt::format("{} ({})", s.name, s.address));
+  }
+  return out;
+}
+
 TlsaRecord ee_record_for(const KeySource& key) {
   return TlsaRecord{usage::dane_ee, selector::spki, mtype::sha256, tlsa_digest(mtype::sha256, key.spki)};
 }
@@ -176,7 +188,34 @@ RolloverStatus rollover_status(const RolloverFacts& f) {
                                        f.next->name, openssl, to_presentation(*s.missing_for_next)));
     }
   }
-  if (!s.addresses_failing.empty() || f.served.empty()) s.ok = false;
+  // What a sender's resolver may get instead: every authoritative server's
+  // copy against the validated RRset.
+  if (f.tlsa_security == Security::secure) {
+    std::vector<TlsaRecord> published;
+    for (const auto& p : f.published) published.push_back(p.record);
+    for (const auto& a : f.authoritative) {
+      std::string who = fmt::format("{} ({})", a.name, a.address);
+      if (!a.failure.empty()) {
+        s.findings.push_back(
+            fmt::format("authoritative server {} did not answer for {} ({})", who, f.owner, a.failure));
+        continue;
+      }
+      bool same = a.records.size() == published.size() &&
+                  std::all_of(published.begin(), published.end(), [&](const TlsaRecord& r) {
+                    return std::find(a.records.begin(), a.records.end(), r) != a.records.end();
+                  });
+      if (same) continue;
+      s.servers_differing.push_back(who);
+      std::vector<std::string> texts;
+      for (const auto& r : a.records) texts.push_back(to_presentation(r));
+      s.findings.push_back(
+          fmt::format("authoritative server {} serves a different TLSA RRset at {}: {}", who, f.owner,
+                      texts.empty() ? std::string("none") : fmt::format("{}", fmt::join(texts, "; "))));
+    }
+    if (!f.authoritative_error.empty())
+      s.findings.push_back("the authoritative servers could not be asked: " + f.authoritative_error);
+  }
+  if (!s.addresses_failing.empty() || f.served.empty() || !s.servers_differing.empty()) s.ok = false;
   return s;
 }
 
@@ -204,12 +243,25 @@ RolloverPlan plan_rollover(const RolloverFacts& f) {
   std::int64_t deploy_at = (visible_since ? *visible_since : f.now) + plan.wait_seconds;
 
   // Step 2: wait until no sender can hold an RRset without the new record.
-  RolloverStep wait{2, "Wait for caches to expire", {}, deploy_at, f.now >= deploy_at && status.next_covered, {}, {}};
+  // The wait counts only once every authoritative server serves the new
+  // record: a resolver that asks a lagging secondary caches the old RRset.
+  std::vector<TlsaRecord> for_next;
+  for (const auto& r : effective_records(f))
+    if (record_covers(r, next, f)) for_next.push_back(r);
+  auto lacking = status.next_covered ? servers_lacking(f, for_next) : std::vector<std::string>{};
+  RolloverStep wait{
+      2, "Wait for caches to expire", {}, deploy_at, f.now >= deploy_at && status.next_covered && lacking.empty(), {},
+      {}};
   wait.detail = fmt::format(
       "At least TLSA TTL {} s + negative-cache TTL {} s + margin {} s = {} s after the new record was first "
       "published{}.",
       f.tlsa_ttl, f.negative_ttl, f.margin, plan.wait_seconds,
       visible_since ? fmt::format(" (until {})", iso8601(deploy_at)) : "");
+  if (!lacking.empty())
+    wait.detail += fmt::format(
+        " Not every authoritative server serves it yet: {} lack{} it; the wait starts when "
+        "they do.",
+        fmt::join(lacking, ", "), lacking.size() == 1 ? "s" : "");
 
   // Step 3: deploy the new certificate on every address.
   bool all_serve_next = !f.served.empty() && std::all_of(f.served.begin(), f.served.end(),
@@ -304,6 +356,15 @@ PrecheckResult precheck_certificate(const RolloverFacts& f, const KeySource& can
   if (in_service) {
     out.safe = true;
     out.reason = fmt::format("{} is already served by every address and authenticates", candidate.name);
+    return out;
+  }
+  // Every authoritative server must serve it, not only the one the resolver asked.
+  if (auto lacking = servers_lacking(f, out.matching); !lacking.empty()) {
+    out.reason = fmt::format(
+        "the record matching {} is not on every authoritative server of {}: {} lack{} it (a sender's resolver "
+        "asking {} gets the old RRset); bring {} up to date first",
+        candidate.name, f.owner, fmt::join(lacking, ", "), lacking.size() == 1 ? "s" : "",
+        lacking.size() == 1 ? "it" : "them", lacking.size() == 1 ? "it" : "them");
     return out;
   }
   std::int64_t from = INT64_MAX;

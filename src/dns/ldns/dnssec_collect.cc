@@ -631,7 +631,76 @@ asio::awaitable<void> collect(Collector& c, std::string domain, DnssecAuditInput
   }
 }
 
+asio::awaitable<void> collect_owner(Collector& c, std::string owner, std::uint16_t type, AuthoritativeLookup& out) {
+  co_await root_servers(c);
+  if (c.zones["."].servers.empty()) {
+    out.error = "no root server address";
+    co_return;
+  }
+  out.zone = co_await find_zone(c, owner);
+  co_await complete_ns(c, out.zone);
+  std::vector<std::function<asio::awaitable<DnsExchange>()>> work;
+  const auto servers = c.zones[out.zone].servers;
+  for (const auto& ns : servers) {
+    work.push_back([&c, ns, owner, type] { return exchange(c, ns, DnsTransport::udp, owner, type); });
+    work.push_back([&c, ns, owner, type] { return exchange(c, ns, DnsTransport::tcp, owner, type); });
+  }
+  auto results = co_await gather(std::move(work));
+  for (std::size_t i = 0; i < servers.size(); ++i) {
+    AuthoritativeAnswer a;
+    a.name = servers[i].name;
+    a.address = servers[i].address;
+    a.failure = "no answer";
+    // UDP unless truncated or failed; then TCP.
+    for (const DnsExchange* e : {&results[2 * i], &results[2 * i + 1]}) {
+      Pkt p = parse(e->reply);
+      if (!p) {
+        if (!e->failure.empty()) a.failure = e->failure;
+        continue;
+      }
+      if (ldns_pkt_tc(p.get())) continue;
+      auto rc = ldns_pkt_get_rcode(p.get());
+      if (rc == LDNS_RCODE_REFUSED) {
+        a.failure = "refused";
+        continue;
+      }
+      if ((rc != LDNS_RCODE_NOERROR && rc != LDNS_RCODE_NXDOMAIN) || !ldns_pkt_aa(p.get())) {
+        a.failure = "not-authoritative";
+        continue;
+      }
+      a.failure.clear();
+      auto* answer = ldns_pkt_answer(p.get());
+      for (size_t k = 0; answer && k < ldns_rr_list_rr_count(answer); ++k) {
+        const ldns_rr* rr = ldns_rr_list_rr(answer, k);
+        if (ldns_rr_get_type(rr) != type || name_of(ldns_rr_owner(rr)) != owner) continue;
+        std::vector<std::uint8_t> rd;
+        for (size_t f = 0; f < ldns_rr_rd_count(rr); ++f) {
+          const ldns_rdf* rdf = ldns_rr_rdf(rr, f);
+          rd.insert(rd.end(), ldns_rdf_data(rdf), ldns_rdf_data(rdf) + ldns_rdf_size(rdf));
+        }
+        a.rdata.push_back(std::move(rd));
+      }
+      break;
+    }
+    out.servers.push_back(std::move(a));
+  }
+}
+
 }  // namespace
+
+AuthoritativeLookup query_authoritative(const std::string& owner, std::uint16_t type,
+                                        const DnssecCollectOptions& options) {
+  asio::io_context io;
+  UnboundResolver resolver(io.get_executor(), options.resolver);
+  Collector c(io.get_executor(), resolver, options);
+  AuthoritativeLookup out;
+  std::exception_ptr failure;
+  asio::co_spawn(io, collect_owner(c, owner, type, out), [&](std::exception_ptr e) { failure = e; });
+  io.run();
+  if (failure) std::rethrow_exception(failure);
+  if (!c.local_error.empty()) out.error = c.local_error;
+  return out;
+}
 
 DnssecRun run_dnssec_audit(const std::string& domain, const DnssecCollectOptions& options, std::int64_t now) {
   asio::io_context io;

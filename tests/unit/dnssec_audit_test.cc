@@ -338,6 +338,9 @@ const Case cases[] = {
      {{"trust-anchor-no-match", ".", "*"}}},
 };
 
+// gtest prints a failing row by its name (not the struct's raw bytes).
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
 class DnssecAuditTable : public ::testing::TestWithParam<Case> {};
 
 TEST_P(DnssecAuditTable, Findings) {

@@ -41,7 +41,7 @@ struct DnsExchange {
   std::string qname;  // no trailing dot; "." for the root
   std::uint16_t qtype = 0;
   std::vector<std::uint8_t> reply;  // wire format; empty when `failure` is set
-  std::string failure;              // "", "timeout", "unreachable", "malformed"
+  std::string failure;              // "", "timeout", "unreachable", "malformed"; not the server's: "deadline", "unsent"
   std::string detail;               // the system's words for the failure
 };
 

@@ -332,6 +332,7 @@ const Case cases[] = {
     {"a secondary that never answers",
      [](World& w) { w.serve[1].failure = "timeout"; },
      {{"ns-timeout", "example", ns2}}},
+    {"queries our own deadline stopped judge no server", [](World& w) { w.serve[1].failure = "deadline"; }, {}},
     {"a secondary without TCP", [](World& w) { w.serve[1].tcp_fails = true; }, {{"ns-tcp-failed", "example", ns2}}},
     {"a trust anchor for another root key",
      [](World& w) { w.anchor_matches = false; },

@@ -265,7 +265,8 @@ class ZoneAudit {
     std::map<std::string, std::map<DnsTransport, std::vector<std::string>>> seen;
     for (const auto& ex : z_.exchanges) {
       auto state = take(ex, own_);
-      seen[ex.address][ex.transport].push_back(state);
+      // A query our own deadline stopped says nothing about the server.
+      if (state != "deadline" && state != "unsent") seen[ex.address][ex.transport].push_back(state);
     }
     for (const auto& ex : z_.parent_exchanges) take(ex, parent_);
     for (auto& s : report_.servers) {

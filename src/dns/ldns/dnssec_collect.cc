@@ -192,7 +192,8 @@ asio::awaitable<DnsExchange> exchange_udp(Collector& c, DnsExchange e, asio::ip:
   auto query = make_query(e.qname, e.qtype, id);
   auto budget = c.budget();
   if (query.empty() || budget.count() == 0) {
-    e.failure = "timeout";
+    // Not the server's fault: our deadline (or our encoder) stopped the query.
+    e.failure = query.empty() ? "unsent" : "deadline";
     e.detail = query.empty() ? "cannot encode the query" : "the audit's deadline passed";
     co_return e;
   }
@@ -229,7 +230,8 @@ asio::awaitable<DnsExchange> exchange_tcp(Collector& c, DnsExchange e, asio::ip:
   auto query = make_query(e.qname, e.qtype, id);
   auto budget = c.budget();
   if (query.empty() || budget.count() == 0) {
-    e.failure = "timeout";
+    // Not the server's fault: our deadline (or our encoder) stopped the query.
+    e.failure = query.empty() ? "unsent" : "deadline";
     e.detail = query.empty() ? "cannot encode the query" : "the audit's deadline passed";
     co_return e;
   }
@@ -617,6 +619,12 @@ asio::awaitable<void> collect(Collector& c, std::string domain, DnssecAuditInput
   std::vector<std::function<asio::awaitable<DnsExchange>()>> work;
   for (const auto& p : plan) work.push_back([&c, p] { return exchange(c, p.ns, p.t, p.qname, p.qtype); });
   auto results = co_await gather(std::move(work));
+  auto unsent =
+      std::count_if(results.begin(), results.end(), [](const DnsExchange& e) { return e.failure == "deadline"; });
+  if (unsent > 0)
+    c.note(
+        fmt::format("{} of {} queries not sent: the audit's deadline (--timeout) passed; those servers are not judged",
+                    unsent, results.size()));
   for (const auto& z : order) {
     ZoneObservation obs;
     obs.zone = z;

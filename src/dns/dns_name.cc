@@ -55,7 +55,11 @@ tl::expected<std::string, std::string> normalize_domain(std::string_view input) 
     }
     for (char c : label) {
       bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-      if (!ok) return tl::unexpected(fmt::format("'{}' has an invalid character in label '{}'", name, label));
+      // The name as typed and the byte at fault; the front end escapes
+      // control bytes when it prints the line (sanitize_for_display).
+      if (!ok)
+        return tl::unexpected(
+            fmt::format("'{}' has an invalid character '{}' in label '{}'", input, std::string(1, c), label));
     }
     if (label.front() == '-' || label.back() == '-') {
       return tl::unexpected(fmt::format("label '{}' starts or ends with a hyphen", label));

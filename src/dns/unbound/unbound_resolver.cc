@@ -10,13 +10,14 @@
 #include <fmt/format.h>
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 
 #include "danekit/keys.h"
+#include "dns/ldns/zone_file.h"
+#include "dns/unbound/wire.h"
 
-// ldns's headers redefine `bool` for C; they come after every C++ header.
-#include <ldns/ldns.h>
 #include <unbound.h>
 
 namespace danekit {
@@ -40,153 +41,55 @@ bool is_loopback(const std::string& addr) {
   return false;
 }
 
-struct FileCloser {
-  void operator()(FILE* f) const {
-    if (f) std::fclose(f);
-  }
-};
+// libunbound logs through one process-wide stream (log_file() in its
+// util/log.c) that every ub_ctx_debugout replaces and ub_ctx_delete resets.
+// One /dev/null stream for the whole process, never closed, so that no
+// context (the engine runs one per thread) can be left writing to a stream
+// another resolver closed.
+std::FILE* quiet_log() {
+  static std::FILE* const f = std::fopen("/dev/null", "w");
+  return f;
+}
 
-// Reads a zone-file-format file with ldns and returns its records; the error
-// names the file and the fault in one line.
-std::vector<ldns_rr*> read_zone_records(const std::string& path, const char* what) {
-  // Bounded first (a directory, /dev/zero or a huge file ends here with one
-  // line), then parsed from memory.
+// DANEKIT_UNBOUND_LOG=N (0-5) asks for libunbound's own log lines on stderr at
+// its verbosity N (and its validation failures from 1 on); -1 when unset.
+tl::expected<int, std::string> unbound_log_level() {
+  const char* v = std::getenv("DANEKIT_UNBOUND_LOG");
+  if (!v || !*v) return -1;
+  if (v[0] < '0' || v[0] > '5' || v[1] != '\0')
+    return tl::unexpected(std::string("DANEKIT_UNBOUND_LOG must be a libunbound verbosity from 0 to 5"));
+  return v[0] - '0';
+}
+
+// Reads a --trust-anchor or --root-hints file, bounded (a directory,
+// /dev/zero or a huge file ends here with one line); dns/ldns/zone_file.h
+// parses the bytes.
+tl::expected<std::vector<std::uint8_t>, std::string> read_zone_file(const std::string& path, const char* what) {
   auto bytes = read_file_bytes(path);
-  if (!bytes) throw ResolverError(fmt::format("cannot read {} file {}", what, bytes.error()));
-  if (std::find(bytes->begin(), bytes->end(), std::uint8_t{0}) != bytes->end())
-    throw ResolverError(fmt::format("{} file '{}' holds a NUL byte: not a zone file", what, path));
-  std::unique_ptr<FILE, FileCloser> f(bytes->empty() ? nullptr : fmemopen(bytes->data(), bytes->size(), "r"));
-  if (!f) {
-    if (bytes->empty()) throw ResolverError(fmt::format("{} file '{}' is empty", what, path));
-    throw ResolverError(fmt::format("cannot read {} file '{}': {}", what, path, std::strerror(errno)));
-  }
-  std::vector<ldns_rr*> out;
-  uint32_t ttl = 3600;
-  ldns_rdf* origin = nullptr;
-  ldns_rdf* prev = nullptr;
-  int line = 1;
-  auto cleanup = [&] {
-    if (origin) ldns_rdf_deep_free(origin);
-    if (prev) ldns_rdf_deep_free(prev);
-    origin = prev = nullptr;
-  };
-  while (!std::feof(f.get())) {
-    long before = std::ftell(f.get());
-    ldns_rr* rr = nullptr;
-    ldns_status st = ldns_rr_new_frm_fp_l(&rr, f.get(), &ttl, &origin, &prev, &line);
-    if (st == LDNS_STATUS_SYNTAX_EMPTY || st == LDNS_STATUS_SYNTAX_TTL || st == LDNS_STATUS_SYNTAX_ORIGIN) {
-      if (std::ftell(f.get()) == before) break;  // no progress: the parser is stuck, stop here
-      continue;
-    }
-    if (st != LDNS_STATUS_OK) {
-      for (auto* r : out) ldns_rr_free(r);
-      cleanup();
-      throw ResolverError(fmt::format("{} file '{}' line {}: {}", what, path, line, ldns_get_errorstr_by_id(st)));
-    }
-    out.push_back(rr);
-    if (out.size() > 10000) break;
-  }
-  cleanup();
-  return out;
+  if (!bytes) return tl::unexpected(fmt::format("cannot read {} file {}", what, bytes.error()));
+  return bytes;
 }
 
-std::string lower_no_dot(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (s.size() > 1 && s.back() == '.') s.pop_back();
-  return s;
-}
-
-std::string rdf_name(const ldns_rdf* rdf) {
-  char* s = ldns_rdf2str(rdf);
-  std::string out = s ? s : "";
-  free(s);
-  return lower_no_dot(out);
-}
-
-// The CNAME chain from the full answer packet (the result's own fields only give
-// the final name).
-std::vector<std::string> cname_chain(const ub_result* res, const std::string& qname) {
-  std::vector<std::string> chain;
-  if (!res->answer_packet || res->answer_len <= 0) return chain;
-  ldns_pkt* pkt = nullptr;
-  if (ldns_wire2pkt(&pkt, static_cast<const uint8_t*>(res->answer_packet), static_cast<size_t>(res->answer_len)) !=
-      LDNS_STATUS_OK)
-    return chain;
-  ldns_rr_list* answer = ldns_pkt_answer(pkt);
-  std::string current = qname;
-  for (int hops = 0; hops < 16; ++hops) {
-    bool moved = false;
-    for (size_t i = 0; answer && i < ldns_rr_list_rr_count(answer); ++i) {
-      ldns_rr* rr = ldns_rr_list_rr(answer, i);
-      if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_CNAME || ldns_rr_rd_count(rr) < 1) continue;
-      if (rdf_name(ldns_rr_owner(rr)) != current) continue;
-      current = rdf_name(ldns_rr_rdf(rr, 0));
-      chain.push_back(current);
-      moved = true;
-      break;
-    }
-    if (!moved) break;
-  }
-  ldns_pkt_free(pkt);
-  return chain;
-}
-
-// The SOA that came with the reply: the zone and its negative-caching TTL.
-void soa_of(const ub_result* res, Answer& a) {
-  if (!res->answer_packet || res->answer_len <= 0) return;
-  ldns_pkt* pkt = nullptr;
-  if (ldns_wire2pkt(&pkt, static_cast<const uint8_t*>(res->answer_packet), static_cast<size_t>(res->answer_len)) !=
-      LDNS_STATUS_OK)
-    return;
-  for (ldns_rr_list* list : {ldns_pkt_answer(pkt), ldns_pkt_authority(pkt)}) {
-    for (size_t i = 0; list && i < ldns_rr_list_rr_count(list); ++i) {
-      ldns_rr* rr = ldns_rr_list_rr(list, i);
-      if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA || ldns_rr_rd_count(rr) < 7) continue;
-      a.soa_zone = rdf_name(ldns_rr_owner(rr));
-      std::uint32_t minimum = ldns_rdf2native_int32(ldns_rr_rdf(rr, 6));
-      a.negative_ttl = std::min(ldns_rr_ttl(rr), minimum);
-      ldns_pkt_free(pkt);
-      return;
-    }
-  }
-  ldns_pkt_free(pkt);
-}
-
+// The ub_result's fields and records, handed to the pure classify_answer
+// (dns/unbound/wire.h) that the unit tests and the dns_answer fuzz target drive.
 Answer classify(const ub_result* res, const std::string& qname, std::uint16_t qtype) {
-  Answer a;
-  a.qname = qname;
-  a.qtype = qtype;
-  a.ttl = static_cast<std::uint32_t>(res->ttl > 0 ? res->ttl : 0);
-  a.cname_targets = cname_chain(res, qname);
-  soa_of(res, a);
-  // libunbound may return a bogus answer with NOERROR and data present: only
-  // the bogus flag tells (lab-notes trap 3).
-  if (res->bogus) {
-    a.security = Security::bogus;
-    a.kind = AnswerKind::failure;
-    a.detail = res->why_bogus ? res->why_bogus : "validation failed";
-    return a;
+  ResultFlags flags;
+  flags.rcode = res->rcode;
+  flags.havedata = res->havedata != 0;
+  flags.nxdomain = res->nxdomain != 0;
+  flags.secure = res->secure != 0;
+  flags.bogus = res->bogus != 0;
+  flags.ttl = res->ttl;
+  if (res->why_bogus) flags.why_bogus = res->why_bogus;
+  std::vector<std::vector<std::uint8_t>> rdata;
+  for (int i = 0; res->havedata && res->data && res->data[i]; ++i) {
+    auto* p = reinterpret_cast<const std::uint8_t*>(res->data[i]);
+    rdata.emplace_back(p, p + res->len[i]);
   }
-  if (res->rcode != 0 && res->rcode != 3) {
-    a.security = Security::indeterminate;
-    a.kind = AnswerKind::failure;
-    a.detail = res->rcode == 2 ? "SERVFAIL" : fmt::format("rcode {}", res->rcode);
-    if (res->rcode == 5) a.detail = "REFUSED";
-    return a;
-  }
-  a.security = res->secure ? Security::secure : Security::insecure;
-  if (res->nxdomain) {
-    a.kind = AnswerKind::nxdomain;
-  } else if (res->havedata) {
-    a.kind = AnswerKind::data;
-    for (int i = 0; res->data[i]; ++i) {
-      auto* p = reinterpret_cast<const std::uint8_t*>(res->data[i]);
-      a.rdata.emplace_back(p, p + res->len[i]);
-    }
-  } else {
-    a.kind = AnswerKind::nodata;
-  }
-  return a;
+  std::span<const std::uint8_t> packet;
+  if (res->answer_packet && res->answer_len > 0)
+    packet = {static_cast<const std::uint8_t*>(res->answer_packet), static_cast<std::size_t>(res->answer_len)};
+  return classify_answer(qname, qtype, flags, packet, std::move(rdata));
 }
 
 }  // namespace
@@ -231,64 +134,41 @@ UnboundResolver::UnboundResolver(asio::any_io_executor ex, const ResolverConfig&
   auto fail = [&](const std::string& msg) {
     ub_ctx_delete(ctx_);
     ctx_ = nullptr;
-    if (log_) std::fclose(log_);
-    log_ = nullptr;
     throw ResolverError(msg);
   };
   auto set = [&](const char* opt, const std::string& val) {
     int rc = ub_ctx_set_option(ctx_, opt, val.c_str());
     if (rc != 0) fail(fmt::format("libunbound option {} {}: {}", opt, val, ub_strerror(rc)));
   };
-  // Quiet: errors reach the user through Answer::detail, not stderr.
-  ub_ctx_debuglevel(ctx_, 0);
-  // libunbound still prints its own errors ("can't create socket") to stderr
-  // at level 0; they reach the user as Answer::detail and local causes instead.
-  log_ = std::fopen("/dev/null", "w");
-  if (log_) ub_ctx_debugout(ctx_, log_);
+  // Quiet unless asked: errors reach the user through Answer::detail and local
+  // causes, not through libunbound's own lines on stderr (it prints errors and
+  // warnings there even at verbosity 0).
+  auto level = unbound_log_level();
+  if (!level) fail(level.error());
+  if (*level < 0) {
+    ub_ctx_debuglevel(ctx_, 0);
+    if (std::FILE* quiet = quiet_log()) ub_ctx_debugout(ctx_, quiet);
+  } else {
+    ub_ctx_debuglevel(ctx_, *level);
+    ub_ctx_debugout(ctx_, stderr);
+  }
   set("use-syslog:", "no");
   set("trust-anchor-signaling:", "no");
-  set("val-log-level:", "0");
+  set("val-log-level:", *level > 0 ? "2" : "0");
   if (tuning.outgoing_range > 0) set("outgoing-range:", std::to_string(tuning.outgoing_range));
   if (tuning.queries_per_thread > 0) set("num-queries-per-thread:", std::to_string(tuning.queries_per_thread));
   if (tuning.outgoing_tcp > 0) set("outgoing-num-tcp:", std::to_string(tuning.outgoing_tcp));
   if (!tuning.aggressive_nsec) set("aggressive-nsec:", "no");
   bool loopback = false;
 
-  std::vector<ldns_rr*> anchors;
   if (!config.trust_anchor_file.empty()) {
-    try {
-      anchors = read_zone_records(config.trust_anchor_file, "trust anchor");
-    } catch (const ResolverError& e) {
-      fail(e.what());
-    }
+    auto bytes = read_zone_file(config.trust_anchor_file, "trust anchor");
+    if (!bytes) fail(bytes.error());
+    auto anchors = parse_trust_anchors(*bytes, config.trust_anchor_file);
+    if (!anchors) fail(anchors.error());
     std::size_t usable = 0;
-    // A DS whose digest has the wrong length for its digest type can never
-    // match a key (RFC 4509 §2.2, RFC 6605 §2): say so instead of validating
-    // nothing.
-    for (auto* rr : anchors) {
-      if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_DS || ldns_rr_rd_count(rr) < 4) continue;
-      auto type = ldns_rdf2native_int8(ldns_rr_rdf(rr, 2));
-      std::size_t want = type == 1 ? 20 : type == 2 ? 32 : type == 4 ? 48 : 0;
-      std::size_t have = ldns_rdf_size(ldns_rr_rdf(rr, 3));
-      if (want != 0 && have != want) {
-        auto tag = ldns_rdf2native_int16(ldns_rr_rdf(rr, 0));
-        for (auto* r : anchors) ldns_rr_free(r);
-        fail(
-            fmt::format("trust anchor file '{}': the DS for key tag {} has a {}-byte digest; digest type {} "
-                        "needs {} bytes",
-                        config.trust_anchor_file, tag, have, type, want));
-      }
-    }
-    for (auto* rr : anchors) {
-      auto t = ldns_rr_get_type(rr);
-      if (t == LDNS_RR_TYPE_DS || t == LDNS_RR_TYPE_DNSKEY) {
-        char* s = ldns_rr2str(rr);
-        int rc = ub_ctx_add_ta(ctx_, s);
-        free(s);
-        if (rc == 0) ++usable;
-      }
-      ldns_rr_free(rr);
-    }
+    for (const auto& rr : *anchors)
+      if (ub_ctx_add_ta(ctx_, rr.text.c_str()) == 0) ++usable;
     if (usable == 0)
       fail(fmt::format("trust anchor file '{}' holds no DS or DNSKEY records", config.trust_anchor_file));
   } else {
@@ -296,26 +176,12 @@ UnboundResolver::UnboundResolver(asio::any_io_executor ex, const ResolverConfig&
   }
 
   if (!config.root_hints_file.empty()) {
-    std::vector<ldns_rr*> hints;
-    try {
-      hints = read_zone_records(config.root_hints_file, "root hints");
-    } catch (const ResolverError& e) {
-      fail(e.what());
-    }
-    std::size_t ns = 0, addrs = 0;
-    for (auto* rr : hints) {
-      auto t = ldns_rr_get_type(rr);
-      if (t == LDNS_RR_TYPE_NS) ++ns;
-      if ((t == LDNS_RR_TYPE_A || t == LDNS_RR_TYPE_AAAA) && ldns_rr_rd_count(rr) > 0) {
-        ++addrs;
-        char* s = ldns_rdf2str(ldns_rr_rdf(rr, 0));
-        if (s && is_loopback(s)) loopback = true;
-        free(s);
-      }
-      ldns_rr_free(rr);
-    }
-    if (ns == 0 || addrs == 0)
-      fail(fmt::format("root hints file '{}' needs NS records and their A or AAAA addresses", config.root_hints_file));
+    auto bytes = read_zone_file(config.root_hints_file, "root hints");
+    if (!bytes) fail(bytes.error());
+    auto hints = parse_root_hints(*bytes, config.root_hints_file);
+    if (!hints) fail(hints.error());
+    for (const auto& addr : hints->addresses)
+      if (is_loopback(addr)) loopback = true;
     set("root-hints:", config.root_hints_file);
   }
 
@@ -340,7 +206,6 @@ UnboundResolver::~UnboundResolver() {
     fd_.release();  // the descriptor belongs to libunbound
   }
   if (ctx_) ub_ctx_delete(ctx_);
-  if (log_) std::fclose(log_);
 }
 
 void UnboundResolver::start_reader() {

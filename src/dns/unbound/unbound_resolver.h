@@ -1,7 +1,10 @@
 // libunbound behind an Asio coroutine interface. libunbound does the recursion
 // and the DNSSEC validation (in its own thread); results arrive over its pipe,
 // which this adapter watches on the event loop. Every lookup is bounded by a
-// deadline and classified into an Answer (danekit/dns.h).
+// deadline and classified into an Answer (danekit/dns.h), by classify_answer
+// (dns/unbound/wire.h). libunbound's own log lines are dropped; the
+// environment variable DANEKIT_UNBOUND_LOG=N (0-5) sends them to stderr at
+// libunbound verbosity N, for debugging.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -10,7 +13,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <memory>
 #include <string>
 
@@ -46,7 +48,6 @@ class UnboundResolver {
   void start_reader();
 
   ub_ctx* ctx_ = nullptr;
-  std::FILE* log_ = nullptr;
   boost::asio::posix::stream_descriptor fd_;
   std::size_t outstanding_ = 0;
   bool reading_ = false;

@@ -110,6 +110,9 @@ void add_check_flags(CLI::App& cmd, CheckFlags& flags) {
   cmd.add_option("--insecure-mx-policy", flags.insecure_mx,
                  "How a sender treats secure TLSA behind an insecure MX RRset: dane or may (Postfix "
                  "smtp_tls_dane_insecure_mx_policy)");
+  cmd.add_flag("--allow-special-addresses", flags.allow_special,
+               "Do not flag MX addresses in IANA special-purpose ranges (loopback, private use, ...): for labs "
+               "and intranets");
   cmd.add_option("--port", flags.port, "SMTP port (testing only; DANE for SMTP is port 25)")->group("");
 }
 
@@ -139,6 +142,7 @@ CheckOptions check_options(const CheckFlags& f) {
   opt.command_timeout = std::min(opt.command_timeout, opt.timeout);
   opt.dns_timeout = std::min(opt.dns_timeout, opt.timeout);
   opt.policy.warn_days = f.days;
+  opt.policy.flag_special_addresses = !f.allow_special;
   opt.policy.ipv4 = !f.only6;
   opt.policy.ipv6 = !f.only4;
   opt.policy.insecure_mx = f.insecure_mx == "may" ? InsecureMxPolicy::may : InsecureMxPolicy::dane;

@@ -17,7 +17,8 @@ void add_check_command(CLI::App& app, Action& action);
 void add_tlsa_command(CLI::App& app, Action& action);  // tlsa generate | verify
 void add_rollover_command(CLI::App& app, Action& action);
 void add_scan_command(CLI::App& app, Action& action);
-void add_dnssec_command(CLI::App& app, Action& action);  // per-nameserver DNSSEC audit
+void add_dnssec_command(CLI::App& app, Action& action);   // per-nameserver DNSSEC audit
+void add_reasons_command(CLI::App& app, Action& action);  // the reason-code catalog
 
 // One line on stderr, "danekit: ...", and the usage exit status.
 int usage_error(const std::string& message);
@@ -35,6 +36,7 @@ struct CheckFlags {
   ResolverFlags resolver;
   std::string helo = "danekit.invalid", insecure_mx = "dane";
   bool only4 = false, only6 = false;
+  bool allow_special = false;
   double timeout = 30;
   int days = 0;
   int port = 25;

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   add_rollover_command(app, action);
   add_scan_command(app, action);
   add_dnssec_command(app, action);
+  add_reasons_command(app, action);
 
   try {
     app.parse(argc, argv);

@@ -34,6 +34,9 @@ struct PolicyContext {
   bool ipv4 = true;
   bool ipv6 = true;
   InsecureMxPolicy insecure_mx = InsecureMxPolicy::dane;
+  // Flag MX addresses in IANA special-purpose ranges (address-special-purpose);
+  // off for labs and intranets (--allow-special-addresses).
+  bool flag_special_addresses = true;
 };
 
 struct MxTarget {

@@ -49,6 +49,10 @@ struct ProbeRequest {
   std::string tlsa_base;                 // SNI and first reference identifier
   std::vector<std::string> extra_names;  // further DANE-TA reference identifiers
   std::string helo = "danekit.invalid";
+  // Signature algorithms offered, as an OpenSSL list; empty: OpenSSL's
+  // default, as senders offer. A server holding an RSA and an ECDSA
+  // certificate picks by this offer, so danekit asks once per key type.
+  std::string sigalgs;
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds command_timeout{10000};  // whole reply budget per command
   std::chrono::milliseconds total_timeout{30000};    // the whole exchange
@@ -74,6 +78,18 @@ struct ProbeResult {
   std::string matched_name;  // reference identifier a DANE-TA leaf matched, if any
   std::string verify_error;  // OpenSSL's verification error text, if any
   std::chrono::milliseconds elapsed{0};
+  // The server's other certificate: with the default offer it served `chain`;
+  // offered only the other key type's signature algorithms (RSA when the leaf
+  // is ECDSA and the reverse), it served this one. Absent when it has one.
+  struct Alternate {
+    std::string offer;  // "rsa" | "ecdsa": what was offered
+    Outcome outcome = Outcome::not_checked;
+    std::vector<CertInfo> chain;
+    std::optional<TlsaRecord> matched;
+    int match_depth = -1;
+    std::string detail;
+  };
+  std::optional<Alternate> alternate;
   // Set when the exchange failed for a cause on danekit's side (descriptors,
   // ports, memory), which says nothing about the server: "descriptors", ...
   std::string local_cause;

@@ -41,6 +41,7 @@ struct Reason {
 struct RecordMatch {
   std::string address;
   int depth = 0;
+  std::string key_type;  // of the leaf of the chain it matched ("EC P-256", "RSA 2048"): which certificate
 };
 
 // What one TLSA record did against the chains served: the one record model of

@@ -374,8 +374,8 @@ struct Engine::Impl : Resolver, Prober {
   }
 
   asio::awaitable<std::shared_ptr<const SmtpSession>> owned_session(Shard& s, ProbeRequest req) {
-    std::string key = fmt::format("{}|{}|{}|{}|{}", req.address, req.port, req.implicit_tls ? "tls" : "starttls",
-                                  req.tlsa_base, req.helo);
+    std::string key = fmt::format("{}|{}|{}|{}|{}|{}", req.address, req.port, req.implicit_tls ? "tls" : "starttls",
+                                  req.tlsa_base, req.helo, req.sigalgs);
     auto [e, mine] = claim(s, s.sessions, key);
     if (!mine) {
       ++handshakes_shared;

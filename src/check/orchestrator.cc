@@ -17,6 +17,11 @@ namespace asio = boost::asio;
 
 namespace {
 
+// TLS 1.2 and 1.3 signature algorithms of one key type (RFC 8446 §4.2.3).
+constexpr const char* kRsaSigalgs =
+    "rsa_pss_rsae_sha256:rsa_pss_rsae_sha384:rsa_pss_rsae_sha512:rsa_pkcs1_sha256:rsa_pkcs1_sha384:rsa_pkcs1_sha512";
+constexpr const char* kEcdsaSigalgs = "ecdsa_secp256r1_sha256:ecdsa_secp384r1_sha384:ecdsa_secp521r1_sha512";
+
 struct Job {
   Resolver& resolver;
   Prober& prober;
@@ -60,6 +65,45 @@ struct Job {
     co_return r;
   }
 
+  // A server may hold an RSA and an ECDSA certificate and pick by the
+  // signature algorithms a client offers; senders differ in what they offer
+  // (danecheck --sigalgs asks the same way). For each DANE address that
+  // completed TLS, offer only the other key type's algorithms once more and
+  // keep what that served when it is another certificate.
+  asio::awaitable<void> other_certificates(const std::vector<HostPlan>& plans, const std::vector<std::size_t>& owner,
+                                           const std::vector<ProbeRequest>& requests,
+                                           std::vector<ProbeResult>& results) {
+    std::vector<std::function<asio::awaitable<ProbeResult>()>> work;
+    std::vector<std::pair<std::size_t, std::string>> which;
+    for (std::size_t k = 0; k < results.size(); ++k) {
+      const auto& r = results[k];
+      if (plans[owner[k]].mode != ProbeMode::dane || r.chain.empty() || !r.local_cause.empty()) continue;
+      const auto& type = r.chain.front().key_type;
+      std::string offer = type.rfind("EC", 0) == 0 ? "rsa" : type.rfind("RSA", 0) == 0 ? "ecdsa" : "";
+      if (offer.empty()) continue;
+      ProbeRequest req = requests[k];
+      req.sigalgs = offer == "rsa" ? kRsaSigalgs : kEcdsaSigalgs;
+      work.push_back([this, req] { return probe(req); });
+      which.emplace_back(k, offer);
+    }
+    if (work.empty()) co_return;
+    auto others = co_await gather(std::move(work));
+    for (std::size_t j = 0; j < others.size(); ++j) {
+      auto& main = results[which[j].first];
+      const auto& o = others[j];
+      // A server with one certificate fails the handshake or serves the same leaf.
+      if (o.chain.empty() || o.chain.front().der == main.chain.front().der) continue;
+      ProbeResult::Alternate alt;
+      alt.offer = which[j].second;
+      alt.outcome = o.outcome;
+      alt.chain = o.chain;
+      alt.matched = o.matched;
+      alt.match_depth = o.match_depth;
+      alt.detail = o.detail;
+      main.alternate = std::move(alt);
+    }
+  }
+
   asio::awaitable<CheckReport> run(std::string domain) {
     Answer mx = co_await lookup(domain, rrtype::MX);
     MxPlan mx_plan = plan_mx(domain, mx);
@@ -74,6 +118,7 @@ struct Job {
       // Every address of every host at once; results are regrouped per host.
       std::vector<std::function<asio::awaitable<ProbeResult>()>> work;
       std::vector<std::size_t> owner;
+      std::vector<ProbeRequest> work_requests;
       for (std::size_t i = 0; i < plans.size(); ++i) {
         if (!plans[i].probe) continue;
         for (const auto& address : plans[i].addresses) {
@@ -89,10 +134,12 @@ struct Job {
           req.command_timeout = opt.command_timeout;
           req.total_timeout = opt.timeout;
           work.push_back([this, req] { return probe(req); });
+          work_requests.push_back(req);
           owner.push_back(i);
         }
       }
       auto results = co_await gather(std::move(work));
+      co_await other_certificates(plans, owner, work_requests, results);
       probes.resize(plans.size());
       for (std::size_t k = 0; k < results.size(); ++k) probes[owner[k]].push_back(std::move(results[k]));
     }

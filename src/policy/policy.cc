@@ -10,6 +10,7 @@
 
 #include "danekit/cert.h"
 #include "danekit/match.h"
+#include "danekit/special_address.h"
 #include "dns/unbound/wire.h"
 #include "policy/reasons.h"
 
@@ -426,6 +427,22 @@ HostPlan plan_host(const std::string& domain, Security mx_security, const HostFa
   for (const auto* a : v.usable)
     for (const auto& rd : a->rdata)
       if (auto addr = parse_address_rdata(a->qtype, rd)) plan.addresses.push_back(*addr);
+  // IANA special-purpose ranges (docs/special-addresses.md): loopback, private
+  // use, documentation ... no sender on the internet reaches such an MX host.
+  for (const auto& addr : plan.addresses) {
+    if (!ctx.flag_special_addresses) break;
+    auto special = classify_special(addr);
+    if (!special || !*special || !(*special)->refuse_as_target()) continue;
+    const auto& sp = **special;
+    const auto& range = sp.embedded_range && !sp.embedding.empty() ? *sp.embedded_range : sp.range;
+    r.reasons.push_back(make_reason(
+        "address-special-purpose", Severity::warning, "RFC 6890 §2.2",
+        fmt::format("{} is in {} ({}{}, {}), which senders on the internet cannot reach.", addr, range.prefix,
+                    range.name, sp.embedding.empty() ? "" : fmt::format(" inside an {} address", sp.embedding),
+                    range.rfc),
+        "Publish the host's public address (or check with --allow-special-addresses in a lab or intranet).", host,
+        addr));
+  }
   for (const auto* a : v.failed) {
     bool bogus = a->security == Security::bogus;
     r.reasons.push_back(make_reason(
@@ -627,8 +644,10 @@ CheckReport decide(const std::string& domain, const Answer& mx_answer, const MxP
     r.addresses = results;
 
     std::vector<ServedChain> chains;
-    for (const auto& p : results)
+    for (const auto& p : results) {
       if (!p.chain.empty()) chains.push_back({p.address, p.chain});
+      if (p.alternate) chains.push_back({p.address, p.alternate->chain});
+    }
     std::vector<TlsaRecord> recs;
     for (const auto& f : r.records) recs.push_back(f.record);
     if (!recs.empty()) {
@@ -642,7 +661,7 @@ CheckReport decide(const std::string& domain, const Answer& mx_answer, const MxP
           bool known = std::any_of(f.matches.begin(), f.matches.end(),
                                    [&](const RecordMatch& m) { return m.address == p.address; });
           if (!known) {
-            f.matches.push_back({p.address, p.match_depth});
+            f.matches.push_back({p.address, p.match_depth, p.chain.empty() ? "" : p.chain.front().key_type});
             if (f.note.empty() && f.record.usage == usage::dane_ta)
               f.note =
                   "the trust anchor is not in the served chain; OpenSSL checked the chain's top signature "
@@ -681,6 +700,26 @@ CheckReport decide(const std::string& domain, const Answer& mx_answer, const MxP
         }
       }
       if (results.empty()) all_full = false;
+      for (const auto& p : results) {
+        if (!p.alternate || (p.outcome == Outcome::verified) == (p.alternate->outcome == Outcome::verified)) continue;
+        const auto& alt = *p.alternate;
+        std::string alt_type = alt.chain.front().key_type, main_type = p.chain.front().key_type;
+        std::string offer = alt.offer == "rsa" ? "RSA" : "ECDSA";
+        bool main_ok = p.outcome == Outcome::verified;
+        r.reasons.push_back(make_reason(
+            "dual-cert-one-covered", Severity::warning, "RFC 7671 §8",
+            main_ok ? fmt::format("{} holds two certificates: the TLSA records match the {} one it serves by "
+                                  "default, not the {} one it serves to senders that offer only {} signature "
+                                  "algorithms ({}); those senders defer.",
+                                  p.address, main_type, alt_type, offer, to_string(alt.outcome))
+                    : fmt::format("{} holds two certificates: the TLSA records match only the {} one it serves to "
+                                  "senders that offer only {} signature algorithms, not the {} one it serves by "
+                                  "default.",
+                                  p.address, alt_type, offer, main_type),
+            "Publish a TLSA record for the other certificate's key too (danekit tlsa generate), or serve one "
+            "certificate.",
+            r.host, p.address));
+      }
       for (const auto& p : results) {
         if (p.outcome != Outcome::verified || p.matched_name != domain || mx.mx_security == Security::secure ||
             domain == r.tlsa_base || domain == r.host)

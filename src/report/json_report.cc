@@ -31,7 +31,11 @@ json reason_json(const Reason& r) {
 
 json record_json(const RecordFinding& f) {
   json matches = json::array();
-  for (const auto& m : f.matches) matches.push_back({{"address", m.address}, {"depth", m.depth}});
+  for (const auto& m : f.matches) {
+    json one{{"address", m.address}, {"depth", m.depth}};
+    if (!m.key_type.empty()) one["key"] = m.key_type;
+    matches.push_back(one);
+  }
   json j{{"usage", f.record.usage},
          {"selector", f.record.selector},
          {"mtype", f.record.mtype},
@@ -49,10 +53,10 @@ json record_json(const RecordFinding& f) {
   return j;
 }
 
-json address_json(const ProbeResult& p) {
+json chain_json(const std::vector<CertInfo>& certs) {
   json chain = json::array();
-  for (std::size_t d = 0; d < p.chain.size(); ++d) {
-    const auto& c = p.chain[d];
+  for (std::size_t d = 0; d < certs.size(); ++d) {
+    const auto& c = certs[d];
     chain.push_back({{"depth", d},
                      {"subject", c.subject},
                      {"issuer", c.issuer},
@@ -63,6 +67,11 @@ json address_json(const ProbeResult& p) {
                      {"ca", c.is_ca},
                      {"spki_sha256", c.spki_sha256}});
   }
+  return chain;
+}
+
+json address_json(const ProbeResult& p) {
+  json chain = chain_json(p.chain);
   json j{{"address", p.address},
          {"outcome", to_string(p.outcome)},
          {"stage", p.stage},
@@ -76,6 +85,15 @@ json address_json(const ProbeResult& p) {
   if (p.plaintext_injection) j["plaintext_injection"] = true;
   if (!p.verify_error.empty()) j["verify_error"] = p.verify_error;
   if (p.matched) j["matched"] = {{"record", to_presentation(*p.matched)}, {"depth", p.match_depth}};
+  if (!p.matched_name.empty()) j["matched_name"] = p.matched_name;
+  if (!p.failure.empty()) j["failure"] = p.failure;
+  if (p.alternate) {
+    const auto& a = *p.alternate;
+    json alt{
+        {"offer", a.offer}, {"outcome", to_string(a.outcome)}, {"detail", a.detail}, {"chain", chain_json(a.chain)}};
+    if (a.matched) alt["matched"] = {{"record", to_presentation(*a.matched)}, {"depth", a.match_depth}};
+    j["alternate"] = alt;
+  }
   return j;
 }
 

@@ -147,6 +147,14 @@ std::string render_text(const CheckReport& r, TextStyle style) {
         if (!c.dns_names.empty()) w.line(4, fmt::format("names {}", fmt::join(c.dns_names, ", ")));
         w.line(4, w.dim(fmt::format("issuer {}; spki sha256 {}", c.issuer, c.spki_sha256)));
       }
+      if (p.alternate && !p.alternate->chain.empty()) {
+        const auto& a = *p.alternate;
+        const auto& leaf = a.chain.front();
+        w.line(3, fmt::format("offered only {} signature algorithms, it serves another certificate: {}",
+                              a.offer == "rsa" ? "RSA" : "ECDSA", w.outcome(a.outcome)));
+        w.line(4, fmt::format("0 {}  {}", leaf.subject.empty() ? "(empty subject)" : leaf.subject,
+                              w.dim(fmt::format("{}, until {}", leaf.key_type, iso8601(leaf.not_after)))));
+      }
     }
   }
   if (!r.reasons.empty()) {

@@ -29,6 +29,8 @@ std::string options_key(const CheckOptions& o) {
       file_key(o.resolver.trust_anchor_file), file_key(o.resolver.root_hints_file), o.resolver.forwarder, o.policy.ipv4,
       o.policy.ipv6, o.helo, o.port, o.timeout.count(), o.connect_timeout.count(), o.command_timeout.count(),
       o.dns_timeout.count(), o.policy.warn_days, o.policy.insecure_mx == InsecureMxPolicy::may ? "may" : "dane");
+  // Only when not the default, so that the keys of earlier runs stay valid.
+  if (!o.policy.flag_special_addresses) text += "special-addresses=allow\n";
   return sha256_hex(text);
 }
 

@@ -169,7 +169,7 @@ std::vector<RecordFinding> explain_records(const std::vector<TlsaRecord>& record
       }
       auto a = authenticate(c.chain, {r}, ctx.base, ctx.extra_names, ctx.at);
       if (a.outcome == Outcome::verified) {
-        matches.push_back({c.address, a.depth});
+        matches.push_back({c.address, a.depth, c.chain.empty() ? "" : c.chain.front().key_type});
         if (digest.empty() && outside.empty()) outside = anchor_outside_chain(r, c, a.depth);
       } else if (!digest.empty() && rejected.empty()) {
         rejected = rejection_note(r, digest.front(), c, a, ctx);
@@ -224,7 +224,7 @@ std::vector<RecordFinding> analyze_records(const std::vector<TlsaRecord>& record
         for (std::size_t d = 0; d < served.chain.size(); ++d) {
           if (!depth_allowed(r.usage, d)) continue;
           if (tlsa_association(served.chain[d], r.selector, r.mtype) == r.data)
-            f.matches.push_back({served.address, static_cast<int>(d)});
+            f.matches.push_back({served.address, static_cast<int>(d), served.chain.front().key_type});
         }
       }
     }

@@ -298,7 +298,7 @@ class Lab:
         return dict(key=key, cert=cert, chain=ch)
 
     def listen(self, addr, name, leaf, starttls=True, hostname=None, served=None,
-               syslog=None, maxproc=None, lset=None):
+               syslog=None, maxproc=None, lset=None, extra=None):
         """served: path of a key+chain file (smtpd_tls_chain_files format) that the
         listener reads instead of leaf's files; tests/lab/swap-cert replaces it.
         syslog: its Postfix syslog_name (default postfix-recv/NAME); maxproc: its
@@ -308,7 +308,8 @@ class Lab:
                                    chain=leaf["chain"], starttls=starttls,
                                    hostname=hostname or name, served=served,
                                    syslog=syslog or "postfix-recv/" + name,
-                                   maxproc=maxproc, set=lset))
+                                   maxproc=maxproc, set=lset,
+                                   extra=(extra["key"], extra["chain"]) if extra else None))
 
     def tlsa(self, usage, selector, mtype, cert=None, key=None):
         data = self.pki.der(cert) if selector == 0 else self.pki.spki(key)
@@ -708,6 +709,86 @@ def build(lab):
              "another key" % a, "invalid", "deferred",
              [mxe("mx.share-rr2.example", "failed", [(a, "mismatch")])], shared_server=a)
     build_dnssec(L)
+    build_senders_differ(L)
+
+
+def build_senders_differ(L):
+    """Classes of domain real DANE senders judge differently from a naive reading
+    (issue 6): the oracle (Postfix) is the ground truth for each."""
+    inter, int_key = L.int, L.int_key
+
+    # Full(0) records whose data is no certificate or key: OpenSSL refuses them,
+    # Postfix logs "unusable TLSA RR" and, with none left, sends over
+    # unauthenticated TLS.
+    z = L.zone("fullvalue-bad.example.")
+    host = "mx.fullvalue-bad.example"
+    a = L.v4()
+    lf = L.leaf(host, [host])
+    z.add("fullvalue-bad.example.", "MX", "10 %s." % host)
+    z.add(host + ".", "A", a)
+    z.add("_25._tcp.%s." % host, "TLSA", tlsa_rdata(3, 1, 0, bytes([0x30, 0x03, 0x02, 0x01, 0x00]) * 8))
+    z.add("_25._tcp.%s." % host, "TLSA", tlsa_rdata(2, 0, 0, b"not a certificate"))
+    L.listen(a, host, lf)
+    L.domain("fullvalue-bad.example",
+             "3 1 0 and 2 0 0 records whose data decodes as neither a key nor a certificate: "
+             "all unusable, so TLS without authentication", "unusable", "encrypted",
+             [mxe(host, "encrypt-only", [(a, "encrypted")])])
+
+    # DANE-TA leaf naming only the next-hop domain, MX RRset unsigned: Postfix
+    # accepts the next-hop name anyway and logs "Trusted".
+    L.zone("nexthop-insecure.example.", mode="unsigned").add(
+        "nexthop-insecure.example.", "MX", "10 mx.nexthop-host.example.")
+    z = L.zone("nexthop-host.example.")
+    host = "mx.nexthop-host.example"
+    a = L.v4()
+    lf = L.leaf(host, ["nexthop-insecure.example"])
+    z.add(host + ".", "A", a)
+    z.add("_25._tcp.%s." % host, "TLSA", L.tlsa(2, 1, 1, inter, int_key))
+    L.listen(a, host, lf)
+    L.domain("nexthop-insecure.example",
+             "unsigned zone, MX %s (signed, 2 1 1 of the intermediate); the leaf names only the "
+             "next-hop domain nexthop-insecure.example" % host, "partial", "authenticated",
+             [mxe(host, "authenticated", [(a, "verified")])], insecure_mx=True)
+
+    # One server, an ECDSA and an RSA certificate (Postfix smtpd_tls_chain_files
+    # with two key/chain pairs): it picks by the client's signature algorithms.
+    for dom, both in (("dualcert-one.example", False), ("dualcert-both.example", True)):
+        z = L.zone(dom + ".")
+        host = "mx." + dom
+        a = L.v4()
+        ec = L.leaf(host + ".ec", [host], kind="ec")
+        rsa = L.leaf(host + ".rsa", [host], kind="rsa")
+        z.add(dom + ".", "MX", "10 %s." % host)
+        z.add(host + ".", "A", a)
+        z.add("_25._tcp.%s." % host, "TLSA", L.tlsa(3, 1, 1, ec["cert"], ec["key"]))
+        if both:
+            z.add("_25._tcp.%s." % host, "TLSA", L.tlsa(3, 1, 1, rsa["cert"], rsa["key"]))
+        L.listen(a, host, ec, extra=rsa)
+        L.domain(dom, "one server with an ECDSA and an RSA certificate; 3 1 1 of %s"
+                 % ("both keys" if both else "the ECDSA key only (RSA-only senders defer)"),
+                 "valid", "authenticated", [mxe(host, "authenticated", [(a, "verified")])],
+                 dual_cert="both" if both else "ecdsa-only")
+
+    # An MX target with an escaped dot in a label ("mx\.decoy"): senders skip it
+    # (Postfix: malformed name); looked up as text it would name mx.decoy.<zone>,
+    # which exists and serves another key.
+    dom = "malformed-mx.example"
+    z = L.zone(dom + ".")
+    good, decoy = "mx." + dom, "mx.decoy." + dom
+    a, ad = L.v4(), L.v4()
+    lf = L.leaf(good, [good])
+    lfd = L.leaf(decoy, [decoy])
+    z.add(dom + ".", "MX", "10 mx\\.decoy.%s." % dom)
+    z.add(dom + ".", "MX", "20 %s." % good)
+    z.add(good + ".", "A", a)
+    z.add("_25._tcp.%s." % good, "TLSA", L.tlsa(3, 1, 1, lf["cert"], lf["key"]))
+    z.add(decoy + ".", "A", ad)
+    z.add("_25._tcp.%s." % decoy, "TLSA", L.tlsa(3, 1, 1, lf["cert"], lf["key"]))
+    L.listen(a, good, lf)
+    L.listen(ad, decoy, lfd)
+    L.domain(dom, "MX 10 'mx\\.decoy' (an escaped dot: malformed, skipped), MX 20 %s (3 1 1 "
+             "of its key); mx.decoy.%s exists and serves a key no record matches" % (good, dom),
+             "valid", "authenticated", [mxe(good, "authenticated", [(a, "verified")], pref=20)])
 
 
 DAY = 86400
@@ -1536,7 +1617,8 @@ def generate_postfix(lab):
             if l["served"]:
                 lines.append("  -o smtpd_tls_chain_files=%s" % l["served"])
             else:
-                lines.append("  -o smtpd_tls_chain_files=%s,%s" % (l["key"], l["chain"]))
+                files = [l["key"], l["chain"]] + list(l.get("extra") or ())
+                lines.append("  -o smtpd_tls_chain_files=%s" % ",".join(files))
         else:
             lines.append("  -o smtpd_tls_security_level=none")
     first = lab.listeners[0]

@@ -1,5 +1,6 @@
 // The RFC 7672 ladder as a pure function: DNS facts with their security state,
 // the peer's behaviour, and the verdict a DANE sender reaches.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
 #include "danekit/policy.h"
@@ -625,6 +626,44 @@ TEST(Policy, ATlsaOwnerOver255OctetsIsPermanentNotALookupToRetry) {
   ok.mx("d.example", {{10, host}});
   ok.dane_host(host, "192.0.2.1");
   EXPECT_FALSE(has_reason(ok.run("d.example"), "tlsa-owner-too-long"));
+}
+
+}  // namespace
+}  // namespace danekit
+
+namespace danekit {
+namespace {
+
+using namespace scenario;
+
+TEST(Policy, MxAddressesInSpecialPurposeRangesAreFlagged) {
+  struct Row {
+    const char* address;
+    bool flagged;
+  };
+  const Row rows[] = {{"127.0.0.1", true},     {"10.1.2.3", true}, {"192.0.2.1", true},    {"::ffff:127.0.0.1", true},
+                      {"2002:7f00:1::", true}, {"8.8.8.8", false}, {"2a00:1450::1", false}};
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.address);
+    World w;
+    w.ctx.flag_special_addresses = true;
+    w.mx("d.example", {{10, "mx.d.example"}});
+    w.dane_host("mx.d.example", "192.0.2.1");
+    std::string addr = row.address;
+    if (addr.find(':') != std::string::npos) {
+      std::vector<std::uint8_t> rd(16);
+      ASSERT_EQ(inet_pton(AF_INET6, addr.c_str(), rd.data()), 1);
+      w.add(ans("mx.d.example", rrtype::A, S::secure, K::nodata));
+      w.add(ans("mx.d.example", rrtype::AAAA, S::secure, K::data, {rd}));
+    } else {
+      w.add(ans("mx.d.example", rrtype::A, S::secure, K::data, {a_rd(addr)}));
+    }
+    auto r = w.run("d.example");
+    EXPECT_EQ(has_reason(r, "address-special-purpose"), row.flagged);
+    EXPECT_EQ(r.verdict, Verdict::valid);  // a warning: the probe still decides
+    w.ctx.flag_special_addresses = false;  // --allow-special-addresses
+    EXPECT_FALSE(has_reason(w.run("d.example"), "address-special-purpose"));
+  }
 }
 
 }  // namespace

@@ -81,7 +81,13 @@ struct World {
   std::function<Outcome(const ProbeRequest&)> server = [](const ProbeRequest& r) {
     return r.mode == ProbeMode::dane ? Outcome::verified : Outcome::encrypted;
   };
-  PolicyContext ctx;
+  // Its servers sit in 192.0.2.0/24 (documentation): the special-purpose flag
+  // is off unless a test turns it on.
+  PolicyContext ctx = [] {
+    PolicyContext c;
+    c.flag_special_addresses = false;
+    return c;
+  }();
   std::vector<std::string> queried;  // what the ladder asked, in order
   std::vector<ProbeRequest> probed;  // what the orchestrator asked the prober
 

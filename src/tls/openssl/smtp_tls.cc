@@ -49,6 +49,8 @@ std::string prepare(SSL* ssl, const ProbeRequest& req) {
   // §8.1: SNI is the TLSA base domain.
   if (!req.tlsa_base.empty() && SSL_set_tlsext_host_name(ssl, req.tlsa_base.c_str()) != 1)
     return "cannot set SNI: " + error_queue();
+  if (!req.sigalgs.empty() && SSL_set1_sigalgs_list(ssl, req.sigalgs.c_str()) != 1)
+    return "cannot set the signature algorithms: " + error_queue();
   return {};
 }
 

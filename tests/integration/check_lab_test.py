@@ -50,6 +50,27 @@ def main(binary):
                 elif ga["outcome"] != wa["outcome"]:
                     problems.append(f"{wa['address']} outcome {ga['outcome']!r} ({ga.get('detail')}), "
                                     f"expected {wa['outcome']!r}")
+        # Findings and details the manifest pins (the cases real senders treat
+        # differently, issue 6): reason codes present or absent, hosts never
+        # looked up, the second certificate of a dual-certificate server.
+        codes = {x["code"] for x in r["reasons"]}
+        for code in d.get("expect_reasons", []):
+            if code not in codes:
+                problems.append(f"reason {code} missing (have {sorted(codes)})")
+        for code in d.get("absent_reasons", []):
+            if code in codes:
+                problems.append(f"reason {code} present")
+        for host in d.get("absent_hosts", []):
+            if any(m["host"] == host for m in r["mx"]):
+                problems.append(f"host {host} was checked")
+        if "alternate" in d:
+            alts = [(a.get("alternate") or {}).get("outcome") for m in r["mx"] for a in m["addresses"]]
+            if alts != [d["alternate"]]:
+                problems.append(f"alternate certificate outcomes {alts}, expected [{d['alternate']!r}]")
+        for want in d.get("unusable_codes", []):
+            have = [f.get("unusable_code") for m in r["mx"] for f in m["records"]]
+            if want not in have:
+                problems.append(f"record unusable_code {want} missing (have {have})")
         if problems:
             failures.append(f"{name}: " + "; ".join(problems))
         else:
@@ -65,6 +86,17 @@ def main(binary):
             failures.append(f"text report for {name} lacks {verdict.upper()} or has colour codes on a pipe")
         else:
             passed += 1
+    # The lab's servers are on loopback, an IANA special-purpose range: flagged
+    # unless --allow-special-addresses says this is a lab.
+    flagged = [x for x in reports["ee311.example"]["reasons"] if x["code"] == "address-special-purpose"]
+    quiet = in_lab(env, danekit_args(env, binary) + ["--json", "--allow-special-addresses", "ee311.example"])
+    quiet_codes = [x["code"] for x in json.loads(quiet.stdout)["reasons"]] if quiet.stdout.strip() else None
+    if not flagged or "127.0.0.0/8" not in flagged[0]["text"]:
+        failures.append(f"ee311.example: no address-special-purpose for its loopback address ({flagged})")
+    elif quiet_codes != []:
+        failures.append(f"ee311.example with --allow-special-addresses: reasons {quiet_codes}, expected none")
+    else:
+        passed += 1
     lame = [d["domain"] for d in domains if d["domain"].startswith("lame.")]
     if lame:
         run = in_lab(env, danekit_args(env, binary) + ["--timeout", "8", lame[0]])

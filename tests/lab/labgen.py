@@ -426,6 +426,7 @@ def build(lab):
            "DANE-EE 3 1 1, but nothing listens on the MX address",
            verdict="invalid", delivery="deferred", dane="failed", outcome="unreachable",
            listen=False)
+    L.domains[-1]["expect_reasons"] = ["connection-refused"]  # named for what it is, not "DNS"
 
     def agility(lf):
         return [L.tlsa(3, 1, 1, lf["cert"], lf["key"]),
@@ -732,7 +733,8 @@ def build_senders_differ(L):
     L.domain("fullvalue-bad.example",
              "3 1 0 and 2 0 0 records whose data decodes as neither a key nor a certificate: "
              "all unusable, so TLS without authentication", "unusable", "encrypted",
-             [mxe(host, "encrypt-only", [(a, "encrypted")])])
+             [mxe(host, "encrypt-only", [(a, "encrypted")])],
+             expect_reasons=["tlsa-unusable"], unusable_codes=["bad-public-key", "bad-certificate"])
 
     # DANE-TA leaf naming only the next-hop domain, MX RRset unsigned: Postfix
     # accepts the next-hop name anyway and logs "Trusted".
@@ -748,7 +750,8 @@ def build_senders_differ(L):
     L.domain("nexthop-insecure.example",
              "unsigned zone, MX %s (signed, 2 1 1 of the intermediate); the leaf names only the "
              "next-hop domain nexthop-insecure.example" % host, "partial", "authenticated",
-             [mxe(host, "authenticated", [(a, "verified")])], insecure_mx=True)
+             [mxe(host, "authenticated", [(a, "verified")])], insecure_mx=True,
+             expect_reasons=["ta-nexthop-insecure-mx"])
 
     # One server, an ECDSA and an RSA certificate (Postfix smtpd_tls_chain_files
     # with two key/chain pairs): it picks by the client's signature algorithms.
@@ -767,7 +770,9 @@ def build_senders_differ(L):
         L.domain(dom, "one server with an ECDSA and an RSA certificate; 3 1 1 of %s"
                  % ("both keys" if both else "the ECDSA key only (RSA-only senders defer)"),
                  "valid", "authenticated", [mxe(host, "authenticated", [(a, "verified")])],
-                 dual_cert="both" if both else "ecdsa-only")
+                 dual_cert="both" if both else "ecdsa-only",
+                 alternate="verified" if both else "mismatch",
+                 **{"expect_reasons" if not both else "absent_reasons": ["dual-cert-one-covered"]})
 
     # An MX target with an escaped dot in a label ("mx\.decoy"): senders skip it
     # (Postfix: malformed name); looked up as text it would name mx.decoy.<zone>,
@@ -788,7 +793,8 @@ def build_senders_differ(L):
     L.listen(ad, decoy, lfd)
     L.domain(dom, "MX 10 'mx\\.decoy' (an escaped dot: malformed, skipped), MX 20 %s (3 1 1 "
              "of its key); mx.decoy.%s exists and serves a key no record matches" % (good, dom),
-             "valid", "authenticated", [mxe(good, "authenticated", [(a, "verified")], pref=20)])
+             "valid", "authenticated", [mxe(good, "authenticated", [(a, "verified")], pref=20)],
+             expect_reasons=["mx-malformed"], absent_hosts=[decoy, "mx.decoy"])
 
 
 DAY = 86400

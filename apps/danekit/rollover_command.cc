@@ -203,6 +203,9 @@ int run_plan(const Args& a) {
   if (int v = validate(a)) return v;
   if (a.next_key.empty() && a.next_cert.empty() && a.next_csr.empty())
     return usage_error("plan needs --next-key, --next-cert or --next-csr");
+  // A bad --tsig file is refused before any lookup, not after the plan.
+  if (!a.nsupdate.empty() && a.format != "nsupdate" && a.format != "zone")
+    if (auto key = read_tsig_file(a.tsig); !key) return usage_error(key.error());
   auto hosts = hosts_of(a, resolver_of(a));
   if (!hosts) return usage_error(hosts.error());
   int status = 0;

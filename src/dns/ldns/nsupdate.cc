@@ -9,6 +9,7 @@
 #include <regex>
 #include <sstream>
 
+#include "danekit/keys.h"
 #include "util/hex.h"
 
 // ldns's headers redefine `bool` for C; they come after every C++ header.
@@ -35,11 +36,10 @@ bool valid_base64(const std::string& s) {
 }  // namespace
 
 tl::expected<TsigKey, std::string> read_tsig_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return tl::unexpected(fmt::format("--tsig {}: cannot read the file", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string text = ss.str();
+  // Bounded like every other input file: a directory or /dev/zero ends here.
+  auto bytes = read_file_bytes(path);
+  if (!bytes) return tl::unexpected("--tsig " + bytes.error());
+  std::string text(bytes->begin(), bytes->end());
   if (text.size() > 65536) return tl::unexpected(fmt::format("--tsig {}: file too large for a key", path));
   TsigKey key;
   std::smatch m;

@@ -113,6 +113,9 @@ void add_check_flags(CLI::App& cmd, CheckFlags& flags) {
   cmd.add_flag("--allow-special-addresses", flags.allow_special,
                "Do not flag MX addresses in IANA special-purpose ranges (loopback, private use, ...): for labs "
                "and intranets");
+  cmd.add_flag("--other-certificate,!--no-other-certificate", flags.other_cert,
+               "Ask each DANE address again offering only the other key type's signature algorithms, for a "
+               "second certificate (default: on for check, off for scan)");
   cmd.add_option("--port", flags.port, "SMTP port (testing only; DANE for SMTP is port 25)")->group("");
 }
 
@@ -143,6 +146,7 @@ CheckOptions check_options(const CheckFlags& f) {
   opt.dns_timeout = std::min(opt.dns_timeout, opt.timeout);
   opt.policy.warn_days = f.days;
   opt.policy.flag_special_addresses = !f.allow_special;
+  opt.other_certificate = f.other_cert;
   opt.policy.ipv4 = !f.only6;
   opt.policy.ipv6 = !f.only4;
   opt.policy.insecure_mx = f.insecure_mx == "may" ? InsecureMxPolicy::may : InsecureMxPolicy::dane;

@@ -37,6 +37,7 @@ struct CheckFlags {
   std::string helo = "danekit.invalid", insecure_mx = "dane";
   bool only4 = false, only6 = false;
   bool allow_special = false;
+  bool other_cert = true;  // the command's default; --[no-]other-certificate
   double timeout = 30;
   int days = 0;
   int port = 25;

@@ -538,6 +538,7 @@ void add_scan_command(CLI::App& app, Action& action) {
   scan->add_option("--concurrency", a->concurrency, "Domains in flight (0: the engine's default)");
   scan->add_option("--per-ip", a->per_ip, "Connections at once to one address (0: the engine's default)");
   scan->add_option("--threads", a->threads, "Event-loop threads (0: one per core)");
+  a->flags.other_cert = false;  // a scan is polite: one connection per address unless asked
   add_check_flags(*scan, a->flags);
   auto* q = scan->add_option("--queue", a->queue, "PostgreSQL URL: scan through a shared queue instead of a file")
                 ->group("Queue");

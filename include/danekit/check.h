@@ -27,6 +27,10 @@ struct CheckOptions {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds command_timeout{10000};
   std::chrono::milliseconds dns_timeout{10000};
+  // Ask each DANE address a second time, offering only the other key type's
+  // signature algorithms, for a second certificate (on for check; scan asks
+  // with --other-certificate: one more connection per address).
+  bool other_certificate = true;
 };
 
 // Runs the checks concurrently; reports come back in input order. Domains must

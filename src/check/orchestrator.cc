@@ -86,7 +86,7 @@ struct Job {
       work.push_back([this, req] { return probe(req); });
       which.emplace_back(k, offer);
     }
-    if (work.empty()) co_return;
+    if (work.empty() || !opt.other_certificate) co_return;
     auto others = co_await gather(std::move(work));
     for (std::size_t j = 0; j < others.size(); ++j) {
       auto& main = results[which[j].first];

@@ -31,6 +31,7 @@ std::string options_key(const CheckOptions& o) {
       o.dns_timeout.count(), o.policy.warn_days, o.policy.insecure_mx == InsecureMxPolicy::may ? "may" : "dane");
   // Only when not the default, so that the keys of earlier runs stay valid.
   if (!o.policy.flag_special_addresses) text += "special-addresses=allow\n";
+  if (o.other_certificate) text += "other-certificate=yes\n";
   return sha256_hex(text);
 }
 

@@ -16,6 +16,10 @@
 //    lookups merged); SMTP/TLS handshakes with the same (address, port, SNI)
 //    are made once per engine and verified per domain, offline, against that
 //    domain's own TLSA RRset and reference identifiers.
+//  - A domain whose report rests on failures (timeouts, lookups without an
+//    answer, local trouble) met while many domains were in flight is checked
+//    once more at low load before it is reported: the engine's own load is
+//    never the domain's fault.
 //  - Reports leave the engine in completion order.
 //
 // No Asio, OpenSSL or libunbound types here; see docs/architecture.md.
@@ -68,6 +72,7 @@ struct EngineStats {
   std::uint64_t handshakes = 0;         // SMTP sessions opened by this process
   std::uint64_t handshakes_shared = 0;  // probes answered by an earlier or in-flight handshake
   std::uint64_t local_retries = 0;      // steps retried after a local failure
+  std::uint64_t second_looks = 0;       // domains whose failures under load were checked again at low load
 };
 
 class Engine {

@@ -78,11 +78,16 @@ struct Pending {
   }
 };
 
+// Cache entries. `failed` entries (a lookup without an answer, a session cut
+// short by a timeout, reset or close) made before the engine's fresh_after
+// mark are not reused: the second look at a domain asks again.
 struct DnsEntry {
   explicit DnsEntry(asio::any_io_executor ex) : pending(std::move(ex)) {}
   Pending pending;
   Answer answer;
   Steady::time_point expires{};
+  Steady::time_point done{};
+  bool failed = false;
 };
 
 struct SessionEntry {
@@ -90,6 +95,8 @@ struct SessionEntry {
   Pending pending;
   std::shared_ptr<const SmtpSession> session;
   Steady::time_point expires{};
+  Steady::time_point done{};
+  bool failed = false;
 };
 
 constexpr std::size_t max_cache_entries = 200000;  // per shard, each table
@@ -223,6 +230,24 @@ CheckReport undetermined(CheckReport rep, const std::string& cause) {
   return rep;
 }
 
+// Did a failure that may be passing decide anything in this report: local
+// trouble, a lookup without an answer, a session cut short by a timeout, reset
+// or close? (A partial verdict can rest on one MX host's failed lookup.)
+bool touched_by_failure(const CheckReport& r) {
+  auto failed = [](const DnsStatus& d) {
+    return d.kind == AnswerKind::failure && d.security == Security::indeterminate;
+  };
+  if (!r.determined || failed(r.mx_answer)) return true;
+  for (const auto& m : r.mx) {
+    for (const auto& d : m.dns)
+      if (failed(d)) return true;
+    for (const auto& a : m.addresses)
+      if (a.failure == "timeout" || a.failure == "reset" || a.failure == "closed" || !a.local_cause.empty())
+        return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 struct Shard {
@@ -253,7 +278,14 @@ struct Engine::Impl : Resolver, Prober {
   std::mt19937_64 rng{std::random_device{}()};
 
   std::atomic<std::uint64_t> domains{0}, dns_lookups{0}, dns_shared{0}, handshakes{0}, handshakes_shared{0},
-      local_retries{0};
+      local_retries{0}, second_looks{0};
+
+  // Failed cache entries and resolver self-tests older than this are not
+  // reused (set when a second look begins; steady-clock ticks).
+  std::atomic<Steady::rep> fresh_after{0};
+  bool stale_failure(bool failed, Steady::time_point done) const {
+    return failed && done.time_since_epoch().count() < fresh_after.load();
+  }
 
   // Detached work (prefetches) still running; the destructor waits for it.
   std::mutex detached_mutex;
@@ -291,10 +323,12 @@ struct Engine::Impl : Resolver, Prober {
   // fresh or still being made (mine = false: wait on it, read it), or a new
   // one that the caller must fill and notify (mine = true).
   template <class Table>
-  static auto claim(Shard& s, Table& table, const std::string& key) {
+  auto claim(Shard& s, Table& table, const std::string& key) {
     using Entry = typename Table::mapped_type::element_type;
     if (auto it = table.find(key); it != table.end()) {
-      if (!it->second->pending.ready || it->second->expires > Steady::now()) return std::pair{it->second, false};
+      const auto& e = *it->second;
+      if (!e.pending.ready || (e.expires > Steady::now() && !stale_failure(e.failed, e.done)))
+        return std::pair{it->second, false};
       table.erase(it);
     }
     sweep(table);
@@ -336,6 +370,8 @@ struct Engine::Impl : Resolver, Prober {
     auto life = a.failed() ? std::chrono::seconds(failure_lifetime)
                            : std::chrono::seconds(std::clamp<std::uint32_t>(ttl, 5, 3600));
     e->expires = Steady::now() + life;
+    e->done = Steady::now();
+    e->failed = a.security == Security::indeterminate;
     e->pending.notify();
     if (!a.local_cause.empty()) s.dns.erase(key);  // never keep our own trouble
     co_return a;
@@ -354,7 +390,9 @@ struct Engine::Impl : Resolver, Prober {
       co_await p->wait();
       co_return s.healthy;
     }
-    if (s.health_pending && Steady::now() - s.health_at < health_lifetime) co_return s.healthy;
+    if (s.health_pending && Steady::now() - s.health_at < health_lifetime &&
+        s.health_at.time_since_epoch().count() >= fresh_after.load())
+      co_return s.healthy;
     auto p = std::make_shared<Pending>(s.io.get_executor());
     s.health_pending = p;
     auto label = fmt::format("danekit-canary-{:016x}", rng());
@@ -404,6 +442,8 @@ struct Engine::Impl : Resolver, Prober {
     }
     e->session = result;
     e->expires = Steady::now() + session_lifetime;
+    e->done = Steady::now();
+    e->failed = !result->result.failure.empty();
     e->pending.notify();
     if (!result->result.local_cause.empty()) s.sessions.erase(key);
     co_return result;
@@ -607,9 +647,20 @@ EngineStats Engine::stats() const {
   st.handshakes = impl_->handshakes;
   st.handshakes_shared = impl_->handshakes_shared;
   st.local_retries = impl_->local_retries;
+  st.second_looks = impl_->second_looks;
   return st;
 }
 
+// Second looks. A report touched by failures (lookups or sessions that timed
+// out or failed, or local trouble) while many domains were in flight may
+// be the engine's own load on the servers it asks: the lab's one name server
+// for 3,000 zones, a provider's MX pool behind one machine, this process's
+// resolver. Such a domain is held back and checked once more when the load is
+// low: when the input ends, or when the held reports reach a bound, the engine
+// lets the domains in flight finish and checks the held ones with a small
+// window, asking again every lookup and session that failed before. The second
+// report is the one delivered. A domain checked under low load the first time
+// is reported as it is: its failures were not the engine's doing.
 void Engine::run(const Source& source, const Sink& sink) {
   auto& I = *impl_;
   std::mutex m;
@@ -619,17 +670,86 @@ void Engine::run(const Source& source, const Sink& sink) {
   std::exception_ptr failure;
   std::mutex sink_mutex;
   std::size_t next = 0;
+  const std::size_t window = I.limits.domains_in_flight;
+  const std::size_t quiet = std::min(window, std::max<std::size_t>(32, window / 8));
+  const std::size_t max_held = std::max<std::size_t>(1024, 4 * window);
+  std::vector<Item> held;  // guarded by m
 
   auto wait_idle = [&] {
     std::unique_lock l(m);
     cv.wait(l, [&] { return in_flight == 0; });
   };
+  auto deliver = [&](const Item& item, std::exception_ptr e, CheckReport report) {
+    std::lock_guard sl(sink_mutex);
+    bool stopped;
+    {
+      std::lock_guard l(m);
+      stopped = stop;
+    }
+    if (stopped) return;
+    try {
+      if (e) std::rethrow_exception(e);
+      sink(item, std::move(report));
+    } catch (...) {
+      std::lock_guard l(m);
+      if (!failure) failure = std::current_exception();
+      stop = true;
+    }
+  };
+  // Starts one domain; `second` marks a second look (always delivered).
+  auto launch = [&](Item item, bool second) {
+    std::size_t load;
+    {
+      std::lock_guard l(m);
+      load = ++in_flight;
+    }
+    Shard& s = *I.shards[next++ % I.shards.size()];
+    auto work = I.check_one(item.domain);  // before `item` moves into the handler
+    asio::co_spawn(s.io, std::move(work),
+                   [&, load, second, item = std::move(item)](std::exception_ptr e, CheckReport report) mutable {
+                     bool hold = false;
+                     {
+                       std::lock_guard l(m);
+                       hold = !second && !e && touched_by_failure(report) && std::max(load, in_flight) > quiet;
+                       if (hold) held.push_back(std::move(item));
+                     }
+                     if (!hold) deliver(item, e, std::move(report));
+                     std::lock_guard l(m);
+                     --in_flight;
+                     cv.notify_all();
+                   });
+  };
+  auto second_looks = [&] {
+    wait_idle();
+    std::vector<Item> batch;
+    {
+      std::lock_guard l(m);
+      batch.swap(held);
+      if (stop) return;
+    }
+    if (batch.empty()) return;
+    I.fresh_after = Steady::now().time_since_epoch().count();
+    I.second_looks += batch.size();
+    for (auto& item : batch) {
+      {
+        std::unique_lock l(m);
+        cv.wait(l, [&] { return in_flight < quiet || stop; });
+        if (stop) break;
+      }
+      launch(std::move(item), true);
+    }
+    wait_idle();
+  };
+
   while (true) {
+    bool full;
     {
       std::unique_lock l(m);
-      cv.wait(l, [&] { return in_flight < I.limits.domains_in_flight || stop; });
+      cv.wait(l, [&] { return in_flight < window || stop; });
       if (stop) break;
+      full = held.size() >= max_held;
     }
+    if (full) second_looks();
     std::optional<Item> item;
     try {
       item = source();
@@ -638,39 +758,12 @@ void Engine::run(const Source& source, const Sink& sink) {
       throw;
     }
     if (!item) break;
-    {
-      std::lock_guard l(m);
-      ++in_flight;
-    }
-    Shard& s = *I.shards[next++ % I.shards.size()];
-    auto work = I.check_one(item->domain);  // before `item` moves into the handler
-    asio::co_spawn(s.io, std::move(work), [&, item = std::move(*item)](std::exception_ptr e, CheckReport report) {
-      {
-        std::lock_guard sl(sink_mutex);
-        bool stopped;
-        {
-          std::lock_guard l(m);
-          stopped = stop;
-        }
-        if (!stopped) {
-          try {
-            if (e) std::rethrow_exception(e);
-            sink(item, std::move(report));
-          } catch (...) {
-            std::lock_guard l(m);
-            if (!failure) failure = std::current_exception();
-            stop = true;
-          }
-        }
-      }
-      std::lock_guard l(m);
-      --in_flight;
-      cv.notify_all();
-    });
+    launch(std::move(*item), false);
     // While the first domain's lookups start on its shard, this thread makes
     // the TLS context the probes will need (SSL_CTX_new is not cheap).
     if (next == 1) SSL_CTX_free(tls::shared_client_context());
   }
+  second_looks();
   wait_idle();
   if (failure) std::rethrow_exception(failure);
 }

@@ -184,7 +184,8 @@ std::string Summary::to_json(const ScanContext& c) const {
              {"dns_shared", c.engine.dns_shared},
              {"smtp_sessions", c.engine.handshakes},
              {"smtp_sessions_shared", c.engine.handshakes_shared},
-             {"local_retries", c.engine.local_retries}}}};
+             {"local_retries", c.engine.local_retries},
+             {"second_looks", c.engine.second_looks}}}};
   return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

@@ -5,11 +5,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <string_view>
 
 #include "commands.h"
 #include "danekit/check.h"
 #include "danekit/dns.h"
 #include "danekit/dnssec_audit.h"
+#include "danekit/monitoring.h"
 #include "danekit/report.h"
 
 namespace danekit::cli {
@@ -59,35 +61,78 @@ struct CheckArgs {
   CheckFlags flags;
   std::string color = "auto";
   bool json = false;
+  std::string format;  // text | json | prometheus; empty: not given (text, or json with --json)
+  bool nagios = false;
+  int warn_days = NagiosOptions{}.warn_days;
+  int crit_days = NagiosOptions{}.crit_days;
+  bool expect_dane = false;
 };
 
-int run_check(const CheckArgs& a) {
+// Under --nagios a usage error is the plugin status UNKNOWN: the status line
+// on stdout (what the monitoring system shows) and the usual one line on
+// stderr (what a person at a terminal reads).
+int nagios_usage_error(const std::string& message) {
+  fmt::print("{}\n", nagios_unknown_line(message));
+  std::fflush(stdout);
+  usage_error(message);
+  return plugin_status::unknown;
+}
+
+// The first fault in the format and monitoring options; empty when none.
+std::string monitoring_flags_error(const CheckArgs& a) {
+  if (!a.format.empty() && a.format != "text" && a.format != "json" && a.format != "prometheus")
+    return "--format must be text, json or prometheus";
+  if (a.json && !a.format.empty() && a.format != "json") return "--json conflicts with --format " + a.format;
+  if (a.nagios) {
+    if (a.json || !a.format.empty()) return "--nagios prints the plugin status line and takes no --format or --json";
+    if (a.domains.size() != 1) return "--nagios checks exactly one domain";
+  }
+  if (a.warn_days < 0 || a.warn_days > 3650) return "--warn-days must be between 0 and 3650";
+  if (a.crit_days < 0 || a.crit_days > 3650) return "--crit-days must be between 0 and 3650";
+  if (a.crit_days > a.warn_days) return "--crit-days must not be greater than --warn-days";
+  if (!a.nagios &&
+      (a.expect_dane || a.warn_days != NagiosOptions{}.warn_days || a.crit_days != NagiosOptions{}.crit_days))
+    return "--warn-days, --crit-days and --expect-dane go with --nagios";
+  return {};
+}
+
+int run_check_checked(const CheckArgs& a) {
+  auto fail = a.nagios ? nagios_usage_error : usage_error;
+  if (auto e = monitoring_flags_error(a); !e.empty()) return fail(e);
   std::vector<std::string> names;
   for (const auto& d : a.domains) {
     auto n = normalize_mail_domain(d);
-    if (!n) return usage_error(n.error());
+    if (!n) return fail(n.error());
     names.push_back(*n);
   }
-  if (auto e = check_flags_error(a.flags); !e.empty()) return usage_error(e);
+  if (auto e = check_flags_error(a.flags); !e.empty()) return fail(e);
   if (a.color != "auto" && a.color != "always" && a.color != "never")
-    return usage_error("--color must be auto, always or never");
-  if (auto e = policy_flags_error(a.flags); !e.empty()) return usage_error(e);
+    return fail("--color must be auto, always or never");
+  if (auto e = policy_flags_error(a.flags); !e.empty()) return fail(e);
   CheckOptions opt = check_options(a.flags);
 
   std::vector<CheckReport> reports;
   try {
     reports = run_checks(names, opt);
   } catch (const ResolverError& e) {
-    return usage_error(e.what());
+    return fail(e.what());
   }
   for (auto& r : reports) add_dnssec_summary(r, opt);
 
+  if (a.nagios) {
+    NagiosResult n = to_nagios(reports.at(0), {a.warn_days, a.crit_days, a.expect_dane});
+    fmt::print("{}\n", n.line);
+    std::fflush(stdout);
+    return n.status;
+  }
+  std::string format = !a.format.empty() ? a.format : a.json ? "json" : "text";
   bool color = a.color == "always" || (a.color == "auto" && isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"));
   int status = exit_status::valid;
+  if (format == "prometheus") fmt::print("{}", to_prometheus(reports));
   for (std::size_t i = 0; i < reports.size(); ++i) {
-    if (a.json) {
+    if (format == "json") {
       fmt::print("{}\n", to_json(reports[i]));
-    } else {
+    } else if (format == "text") {
       if (i > 0) fmt::print("\n");
       fmt::print("{}", render_text(reports[i], {color}));
     }
@@ -97,7 +142,32 @@ int run_check(const CheckArgs& a) {
   return status;
 }
 
+int run_check(const CheckArgs& a) {
+  if (!a.nagios) return run_check_checked(a);
+  // A plugin's status is never main's internal-error 70: UNKNOWN.
+  try {
+    return run_check_checked(a);
+  } catch (const std::exception& e) {
+    fmt::print("{}\n", nagios_unknown_line(std::string("internal error: ") + e.what()));
+    std::fflush(stdout);
+    fmt::print(stderr, "danekit: internal error: {}\n", e.what());
+    return plugin_status::unknown;
+  }
+}
+
 }  // namespace
+
+int check_parse_error(int argc, char** argv, const std::string& message) {
+  // Only `danekit check ... --nagios ...`: the first word after the program
+  // (global options come alone) is the subcommand.
+  if (argc < 2 || std::string_view(argv[1]) != "check") return -1;
+  for (int i = 2; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (arg == "--nagios") return nagios_usage_error(message);
+  }
+  return -1;
+}
 
 void add_check_flags(CLI::App& cmd, CheckFlags& flags) {
   add_resolver_flags(cmd, flags.resolver);
@@ -157,7 +227,18 @@ void add_check_command(CLI::App& app, Action& action) {
   auto args = std::make_shared<CheckArgs>();
   auto* check = app.add_subcommand("check", "The RFC 7672 verdict for mail domains, as a DANE sender reaches it");
   check->add_option("domain", args->domains, "Mail domain(s) to check (U-labels are converted)")->required();
-  check->add_flag("--json", args->json, "One JSON object per domain (schema danekit.check/1)");
+  check->add_flag("--json", args->json, "One JSON object per domain (schema danekit.check/1); --format json");
+  check->add_option("--format", args->format,
+                    "text, json (one danekit.check/1 object per line) or prometheus (text format for "
+                    "node_exporter's textfile collector) (default: text)");
+  check->add_flag("--nagios", args->nagios,
+                  "Monitoring plugin: one status line DANE OK|WARNING|CRITICAL|UNKNOWN with performance data, "
+                  "exit 0-3 (one domain; docs/cli.md)");
+  check->add_option("--warn-days", args->warn_days,
+                    "--nagios: WARNING when a DANE-TA chain certificate expires within N days (0-3650, default 21)");
+  check->add_option("--crit-days", args->crit_days,
+                    "--nagios: CRITICAL when it expires within N days (0-3650, at most --warn-days, default 7)");
+  check->add_flag("--expect-dane", args->expect_dane, "--nagios: a domain without DANE (none) is CRITICAL");
   add_check_flags(*check, args->flags);
   check->add_option("--color", args->color, "auto, always or never");
   check->callback([args, &action] { action = [args] { return run_check(*args); }; });

@@ -19,9 +19,14 @@ void add_rollover_command(CLI::App& app, Action& action);
 void add_scan_command(CLI::App& app, Action& action);
 void add_dnssec_command(CLI::App& app, Action& action);   // per-nameserver DNSSEC audit
 void add_reasons_command(CLI::App& app, Action& action);  // the reason-code catalog
+void add_mta_sts_command(CLI::App& app, Action& action);  // mta-sts generate (RFC 8461 policy + TXT)
+void add_tlsrpt_command(CLI::App& app, Action& action);   // tlsrpt summarize (RFC 8460 reports)
 
 // One line on stderr, "danekit: ...", and the usage exit status.
 int usage_error(const std::string& message);
+// A command-line parse error of `check --nagios`: the plugin status UNKNOWN
+// (3) with its status line on stdout as well; -1 for any other command line.
+int check_parse_error(int argc, char** argv, const std::string& message);
 
 // Shared resolver options (--trust-anchor, --root-hints, --resolver).
 struct ResolverFlags {

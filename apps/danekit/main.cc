@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "danekit/report.h"
+#include "danekit/version.h"
 #include "util/hex.h"
 
 namespace danekit::cli {
@@ -30,7 +31,7 @@ int main(int argc, char** argv) {
   using namespace danekit::cli;
   CLI::App app{"danekit: DANE for SMTP (RFC 7672) toolkit", "danekit"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "danekit 0.1.0");
+  app.set_version_flag("--version", fmt::format("danekit {}", danekit::kVersion));
   Action action;
   add_check_command(app, action);
   add_tlsa_command(app, action);
@@ -38,6 +39,8 @@ int main(int argc, char** argv) {
   add_scan_command(app, action);
   add_dnssec_command(app, action);
   add_reasons_command(app, action);
+  add_mta_sts_command(app, action);
+  add_tlsrpt_command(app, action);
 
   try {
     app.parse(argc, argv);
@@ -50,6 +53,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::string msg = e.what();
     if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
+    if (int s = check_parse_error(argc, argv, msg + " (see danekit --help)"); s >= 0) return s;
     return usage_error(msg + " (see danekit --help)");
   }
   try {

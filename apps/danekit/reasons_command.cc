@@ -38,6 +38,7 @@ int run_reasons(const ReasonsArgs& a) {
     if (!a.code.empty()) return usage_error("--format markdown prints whole tables; leave out the code");
     fmt::print("## Check\n\n{}\n## danekit's own trouble\n\n{}", reason_table_markdown("check"),
                reason_table_markdown("local"));
+    fmt::print("\n## MTA-STS and TLS-RPT\n\n{}", reason_table_markdown("mta-sts"));
     return 0;
   }
   if (format == "json") {

@@ -9,6 +9,7 @@ namespace {
 
 constexpr std::string_view check = "check";
 constexpr std::string_view local = "local";
+constexpr std::string_view sts = "mta-sts";
 
 // clang-format off
 constexpr std::array catalog{
@@ -71,6 +72,28 @@ constexpr std::array catalog{
   ReasonInfo{"local-network", local, "E", "", "This machine has no route to an address of the domain (ENETUNREACH), often IPv6 on an IPv4-only machine.", "Fix this machine's routes, or check over one family (-4 or -6)."},
   ReasonInfo{"resolver-unreachable", local, "E", "", "A lookup failed and the resolver self-test failed too: a lookup of a random top-level name (no cache can hold it) did not come back validated from the root. No network, or an unreachable `--resolver`.", "Check this machine's network and the --resolver, --root-hints and --trust-anchor settings."},
   ReasonInfo{"internal-error", local, "E", "", "The check of this domain ended with an internal error; the text says which. Other domains are not affected.", "Check again; if it persists, report it with the output."},
+  // --- MTA-STS (RFC 8461) and TLS-RPT (RFC 8460): src/sts/mta_sts.cc
+  ReasonInfo{"sts-missing", sts, "I", "RFC 8461 §3.1", "No TXT record beginning with v=STSv1 at `_mta-sts.DOMAIN`: MTA-STS senders apply no policy.", "Publish a policy and its TXT record (danekit mta-sts generate)."},
+  ReasonInfo{"sts-multiple-records", sts, "E", "RFC 8461 §3.1", "More than one TXT record at `_mta-sts.DOMAIN` begins with v=STSv1; senders then ignore MTA-STS for the domain.", "Keep exactly one v=STSv1 record."},
+  ReasonInfo{"sts-record-invalid", sts, "E", "RFC 8461 §3.1", "The v=STSv1 record breaks the record syntax (fields name=value separated by ';', an id of 1 to 32 letters and digits); senders ignore it. The text says where.", "Publish \"v=STSv1; id=...\" with an id of letters and digits only (danekit mta-sts generate)."},
+  ReasonInfo{"sts-record-near-miss", sts, "W", "RFC 8461 §3.1", "A TXT record at `_mta-sts.DOMAIN` looks meant as an MTA-STS record but is discarded: it does not begin with exactly v=STSv1 (case, leading space, no ';').", "Begin the record with \"v=STSv1;\" exactly."},
+  ReasonInfo{"sts-duplicate-key", sts, "W", "RFC 8461 §3.1, §3.2", "A field appears twice (id in the TXT record; version, mode or max_age in the policy); the first wins.", "Remove the second one."},
+  ReasonInfo{"sts-policy-too-large", sts, "E", "RFC 8461 §3.3", "The policy is larger than 64 KiB or has more than 4096 lines; it is not read.", "Serve a policy of a few lines."},
+  ReasonInfo{"sts-policy-syntax", sts, "E", "RFC 8461 §3.2", "A policy line is not \"key: value\" (a key of letters, digits, '_', '-', '.' directly followed by ':', and a value without control characters); the policy is invalid.", "Write each line as key: value, ending in CRLF or LF."},
+  ReasonInfo{"sts-policy-blank-line", sts, "W", "RFC 8461 §3.2", "The policy holds an empty line, which its grammar does not have; danekit skips it, a strict sender may reject the policy.", "Remove empty lines from the policy."},
+  ReasonInfo{"sts-policy-version", sts, "E", "RFC 8461 §3.2", "The policy has no version line, or its version is not STSv1 (case-sensitive).", "Begin the policy with version: STSv1."},
+  ReasonInfo{"sts-policy-mode", sts, "E", "RFC 8461 §3.2", "The policy has no mode line, or its mode is not enforce, testing or none (lower case).", "Add mode: testing, then mode: enforce once the reports are clean."},
+  ReasonInfo{"sts-max-age-range", sts, "E", "RFC 8461 §3.2", "The policy has no max_age line, or max_age is not a whole number of seconds from 0 to 31557600 (at most 10 digits).", "Set max_age to the seconds a sender may cache the policy, e.g. 604800 (a week) or more."},
+  ReasonInfo{"sts-mx-missing", sts, "E", "RFC 8461 §3.2", "The policy has no mx line while its mode is not none; it covers no MX host.", "Add one mx line per MX host or pattern (`*.example.net`)."},
+  ReasonInfo{"sts-mx-pattern-invalid", sts, "E", "RFC 8461 §3.2, §4.1", "An mx value is not a domain name with an optional `*.` in front: a `*` elsewhere, an empty label, a non-ASCII byte.", "Write host names, or `*.` followed by a domain, in A-labels (xn--)."},
+  ReasonInfo{"sts-mx-not-covered", sts, "E", "RFC 8461 §4.1", "An MX host matches no mx pattern of the policy: an MTA-STS sender in enforce mode does not deliver to it.", "Add the host, or a `*.` pattern for its parent domain, to the policy, and change the id."},
+  ReasonInfo{"sts-wildcard-depth", sts, "W", "RFC 8461 §4.1", "A `*.` pattern nearly covers an MX host, but `*.` stands for exactly one leftmost label: `*.example.com` covers mail.example.com, not example.com nor a.b.example.com.", "Add the host itself, or a pattern for its parent domain."},
+  ReasonInfo{"tlsrpt-missing", sts, "I", "RFC 8460 §3", "No TXT record beginning with v=TLSRPTv1 at `_smtp._tls.DOMAIN`: senders send no TLS reports.", "Publish \"v=TLSRPTv1; rua=mailto:tls-reports@DOMAIN\" to learn about failures."},
+  ReasonInfo{"tlsrpt-multiple-records", sts, "E", "RFC 8460 §3", "More than one TXT record at `_smtp._tls.DOMAIN` begins with v=TLSRPTv1; senders then send no reports.", "Keep exactly one v=TLSRPTv1 record."},
+  ReasonInfo{"tlsrpt-invalid", sts, "E", "RFC 8460 §3", "The v=TLSRPTv1 record breaks the record syntax (fields separated by ';', a required rua= list of mailto: or https: URIs separated by ',', '!' and ',' percent-encoded); senders ignore it. The text says where.", "Publish \"v=TLSRPTv1; rua=mailto:user@domain\" (more URIs separated by ',')."},
+  ReasonInfo{"tlsrpt-rua-unsupported", sts, "W", "RFC 8460 §3", "A rua URI has a scheme other than mailto: or https:; reporters skip it.", "Use mailto: or https: URIs."},
+  ReasonInfo{"tlsrpt-near-miss", sts, "W", "RFC 8460 §3", "A TXT record at `_smtp._tls.DOMAIN` looks meant as a TLS-RPT record but is discarded: it does not begin with exactly v=TLSRPTv1.", "Begin the record with \"v=TLSRPTv1;\" exactly."},
+  ReasonInfo{"tlsrpt-duplicate-field", sts, "W", "RFC 8460 §3", "The record has two rua fields; the first wins.", "Put all URIs in one rua field, separated by ','."},
 };
 // clang-format on
 

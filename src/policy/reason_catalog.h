@@ -13,6 +13,7 @@ namespace danekit {
 struct ReasonInfo {
   std::string_view code;
   std::string_view group;     // "check" (about the domain) | "local" (danekit's own trouble)
+                              // | "mta-sts" (MTA-STS and TLS-RPT, src/sts/mta_sts.cc)
   std::string_view severity;  // E, W, I, or I/W where it depends on the case
   std::string_view rfc;       // the rule, "" for danekit's own codes
   std::string_view meaning;

@@ -1,6 +1,7 @@
 // PgQueue: the scan queue on PostgreSQL through libpq's asynchronous API.
 // The schema and the life of a claim are in docs/scaling.md.
 #include "queue/pg_queue.h"
+#include "danekit/version.h"
 
 #include <libpq-fe.h>
 
@@ -507,8 +508,8 @@ struct PgQueue::Impl {
       version = std::stoi(r.rows.at(0).at(0).value_or("0"));
       for (int next = version + 1; next <= schema_version; ++next) {
         co_await c.exec(migration(next), {});
-        co_await c.exec("INSERT INTO danekit.schema_version (version, applied_by) VALUES ($1, 'danekit 0.1.0')",
-                        P(std::to_string(next)));
+        co_await c.exec("INSERT INTO danekit.schema_version (version, applied_by) VALUES ($1, $2)",
+                        P(std::to_string(next), "danekit " + std::string(kVersion)));
       }
       co_await c.exec("COMMIT", {});
       if (version <= schema_version) co_return true;

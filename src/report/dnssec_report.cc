@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "danekit/dnssec_audit.h"
+#include "danekit/version.h"
 #include "util/hex.h"
 
 namespace danekit {
@@ -58,7 +59,7 @@ std::string to_json(const DnssecReport& r) {
                      {"dnskeys", keys}});
   }
   json out{{"schema", "danekit.dnssec/1"},
-           {"danekit", "0.1.0"},
+           {"danekit", std::string(kVersion)},
            {"domain", r.domain},
            {"audited_at", iso8601(r.audited_at)},
            {"zones", zones},

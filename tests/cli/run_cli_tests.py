@@ -160,11 +160,12 @@ def main():
         got, code, stderr, rss_mb, seconds = run(binary, args, bounded=bounded, asan=asan)
         path = os.path.join(GOLDEN, name + ".out")
         if update:
-            with open(path, "w", encoding="utf-8") as f:
+            # newline="": byte-exact, so CRLF output (mta-sts generate) stays CRLF.
+            with open(path, "w", encoding="utf-8", newline="") as f:
                 f.write(got)
             continue
         try:
-            with open(path, encoding="utf-8") as f:
+            with open(path, encoding="utf-8", newline="") as f:
                 want = f.read()
         except FileNotFoundError:
             want = ""

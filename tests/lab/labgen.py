@@ -249,6 +249,7 @@ class Lab:
         self.unlistened = []
         self.roll = None      # manifest "rollover" object (dynamic zone on Knot)
         self.bulk = None      # manifest "bulk" object (bulk and hosted sets)
+        self.sts = None       # manifest "mta_sts" object (labgen_sts.py: web CA, nginx)
 
     # addresses
     def v4(self):
@@ -711,6 +712,10 @@ def build(lab):
              [mxe("mx.share-rr2.example", "failed", [(a, "mismatch")])], shared_server=a)
     build_dnssec(L)
     build_senders_differ(L)
+    # MTA-STS and TLS-RPT (issue 8): web CA, nginx policy hosts, one zone per rule.
+    # Last, so that no earlier address moves.
+    import labgen_sts
+    labgen_sts.build_sts(L, sys.modules[__name__])
 
 
 def build_senders_differ(L):
@@ -1733,6 +1738,7 @@ def write_manifest(lab):
                           key=lambda x: x["zone"]),
              domains=lab.domains,
              rollover=lab.roll,
+             **({"mta_sts": lab.sts} if lab.sts else {}),
              **({"bulk": lab.bulk} if lab.bulk else {}))
     with open(os.path.join(lab.d, "manifest.json"), "w") as f:
         json.dump(m, f, indent=2)

@@ -1,13 +1,17 @@
-// danekit rollover status | plan | precheck | next-key
+// danekit rollover status | plan | precheck | next-key | stage | deploy
 #include <fmt/format.h>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "commands.h"
 #include "danekit/keys.h"
 #include "danekit/nsupdate.h"
 #include "danekit/report.h"
 #include "danekit/rollover.h"
+#include "danekit/rollover_report.h"
+#include "danekit/version.h"
+#include "util/hex.h"
 
 namespace danekit::cli {
 
@@ -18,6 +22,10 @@ using json = nlohmann::ordered_json;
 struct Args {
   std::string host, domain, current_cert, current_key, next_key, next_cert, next_csr, cert, state, nsupdate, tsig;
   std::string format = "text", out;
+  bool json_alias = false;
+  // stage / deploy
+  std::string staged, name, key_file, key_target, chain_target, combined_target, reload;
+  int reload_timeout = 60, lock_wait = 60;
   ResolverFlags resolver;
   int port = 25, rsa = 0;
   long margin = 60, ttl = 0;
@@ -265,27 +273,96 @@ int run_plan(const Args& a) {
   return status;
 }
 
-int run_precheck(const Args& a) {
+// --format text|json with --json as its alias (precheck, stage, deploy).
+int text_or_json(Args& a) {
+  if (a.json_alias) {
+    if (a.format != "text" && a.format != "json") return usage_error("--json and --format " + a.format + " clash");
+    a.format = "json";
+  }
+  if (a.format != "text" && a.format != "json") return usage_error("--format must be text or json");
+  return 0;
+}
+
+int run_precheck(Args a) {
+  if (int v = text_or_json(a)) return v;
   if (int v = validate(a)) return v;
   if (a.cert.empty()) return usage_error("precheck needs --cert NEW (the certificate about to be deployed)");
   auto candidate = load_key_source(a.cert, KeyKind::cert);
   if (!candidate) return usage_error(candidate.error());
   auto hosts = hosts_of(a, resolver_of(a));
   if (!hosts) return usage_error(hosts.error());
-  int status = 0;
-  for (const auto& host : *hosts) {
-    auto f = gather_rollover_facts(options_of(a, host));
-    if (!f) return usage_error(f.error());
-    auto r = precheck_certificate(*f, *candidate);
-    if (r.safe) {
-      fmt::print("safe: {}: {}\n", host, r.reason);
-      continue;
-    }
-    fmt::print("UNSAFE: {}: {}{}\n", host, r.reason,
-               r.safe_from ? fmt::format("; safe from {}", iso8601(*r.safe_from)) : "");
-    status = std::max(status, f->tlsa_security == Security::indeterminate ? exit_status::undetermined : 1);
+  // One decision for precheck and deploy (precheck_hosts); only a set-up
+  // fault (resolver files, the state file) is a usage error here.
+  auto run = precheck_hosts(options_of(a, hosts->front()), *hosts, *candidate);
+  for (const auto& h : run.hosts)
+    if (!h.error.empty()) return usage_error(h.error);
+  fmt::print("{}", a.format == "json" ? to_json(run) + "\n" : render_text(run));
+  return exit_status_for(run);
+}
+
+// The options shared by stage and deploy, checked.
+int staged_dir_error(const Args& a) {
+  if (a.staged.empty()) return usage_error("give --staged DIR (the staging directory)");
+  if (a.lock_wait < 0 || a.lock_wait > 3600) return usage_error("--lock-wait must be between 0 and 3600 seconds");
+  return 0;
+}
+
+int run_stage(Args a) {
+  if (int v = text_or_json(a)) return v;
+  if (int v = staged_dir_error(a)) return v;
+  if (a.port < 1 || a.port > 65535) return usage_error("--port must be between 1 and 65535");
+  StageRequest rq;
+  rq.staged_dir = a.staged;
+  rq.name = a.name;
+  rq.cert_file = a.cert;
+  rq.key_file = a.key_file;
+  rq.lock_wait = a.lock_wait;
+  for (auto [flag, from, into] :
+       {std::tuple{"--host", &a.host, &rq.meta.host}, std::tuple{"--domain", &a.domain, &rq.meta.domain}}) {
+    if (from->empty()) continue;
+    auto n = normalize_domain(*from);
+    if (!n) return usage_error(fmt::format("{}: {}", flag, n.error()));
+    *into = *n;
   }
-  return status;
+  rq.meta.port = static_cast<std::uint16_t>(a.port);
+  rq.meta.key_target = a.key_target;
+  rq.meta.chain_target = a.chain_target;
+  rq.meta.combined_target = a.combined_target;
+  rq.meta.reload = a.reload;
+  rq.meta.reload_timeout = a.reload_timeout;
+  auto r = stage_certificate(rq);
+  if (r.status != 0) {
+    fmt::print(stderr, "danekit: {}\n", sanitize_for_display(r.error));
+    return r.status;
+  }
+  if (a.format == "json")
+    fmt::print("{}\n", json{{"schema", "danekit.rollover-stage/1"},
+                            {"danekit", std::string(kVersion)},
+                            {"entry", r.entry},
+                            {"replaced", r.replaced},
+                            {"spki_sha256", r.spki_sha256}}
+                           .dump());
+  else
+    fmt::print("staged {}{} (key SHA2-256 {})\n", r.entry, r.replaced ? ", replacing the older staged copy" : "",
+               r.spki_sha256);
+  return 0;
+}
+
+int run_deploy(Args a) {
+  if (int v = text_or_json(a)) return v;
+  if (int v = staged_dir_error(a)) return v;
+  if (int v = validate(a)) return v;
+  DeployOptions o;
+  o.staged_dir = a.staged;
+  o.lock_wait = a.lock_wait;
+  o.only_name = a.name;
+  if (!a.name.empty() && !valid_staged_name(a.name))
+    return usage_error("--name: 1-100 of A-Z a-z 0-9 . _ -, not starting with \".\"");
+  o.rollover = options_of(a, "");
+  auto run = deploy_staged(o);
+  for (const auto& line : deploy_errors(run)) fmt::print(stderr, "danekit: {}\n", sanitize_for_display(line));
+  fmt::print("{}", a.format == "json" ? to_json(run) + "\n" : render_text(run));
+  return run.status;
 }
 
 int run_next_key(const Args& a) {
@@ -358,7 +435,56 @@ void add_rollover_command(CLI::App& app, Action& action) {
     auto* c = roll->add_subcommand("precheck", "Exit 1 if deploying this certificate now would break DANE");
     common(c, *a, false);
     c->add_option("--cert", a->cert, "The new certificate (PEM chain or DER)")->required();
+    c->add_option("--format", a->format, "text or json (schema danekit.rollover-precheck/1)");
+    c->add_flag("--json", a->json_alias, "The same as --format json");
+    c->footer(
+        "Exit status: 0 safe to deploy on every host, 1 not (yet): the reason and when it becomes safe, 3 could "
+        "not decide (DNS or a probe failed on our side), 64 usage, 70 internal.");
     c->callback([a, &action] { action = [a] { return run_precheck(*a); }; });
+  }
+  {
+    auto a = std::make_shared<Args>();
+    auto* c = roll->add_subcommand("stage", "Stage a renewed certificate for `rollover deploy` (deploy hooks)");
+    c->add_option("--staged", a->staged, "The staging directory (created mode 0700 if missing)")->required();
+    c->add_option("--name", a->name, "Entry name, e.g. the certbot lineage; replaces an older staged copy")->required();
+    c->add_option("--cert", a->cert, "The new chain (PEM, leaf first)")->required();
+    c->add_option("--key", a->key_file, "Its private key (PEM)")->required();
+    c->add_option("--host", a->host, "The MX host it is for");
+    c->add_option("--domain", a->domain, "Or: every MX host of this domain");
+    c->add_option("--port", a->port, "Port of the TLSA owner name (default 25)");
+    c->add_option("--key-target", a->key_target, "Where deploy installs the key (with --chain-target)");
+    c->add_option("--chain-target", a->chain_target, "Where deploy installs the chain");
+    c->add_option("--combined-target", a->combined_target,
+                  "Where deploy installs key and chain in one file (Postfix smtpd_tls_chain_files)");
+    c->add_option("--reload", a->reload, "Command (/bin/sh -c) deploy runs after installing, e.g. 'postfix reload'");
+    c->add_option("--reload-timeout", a->reload_timeout, "Seconds the reload command may take, 1-600 (default 60)");
+    c->add_option("--lock-wait", a->lock_wait, "Seconds to wait for the staging directory's lock (default 60)");
+    c->add_option("--format", a->format, "text or json");
+    c->add_flag("--json", a->json_alias, "The same as --format json");
+    c->footer(
+        "Exit status: 0 staged, 64 usage (also: the key does not belong to the chain), 65 unsafe staging "
+        "directory, 73 cannot write it, 75 another run holds its lock.");
+    c->callback([a, &action] { action = [a] { return run_stage(*a); }; });
+  }
+  {
+    auto a = std::make_shared<Args>();
+    auto* c = roll->add_subcommand("deploy", "Install staged certificates whose precheck passes (hooks, timer)");
+    c->add_option("--staged", a->staged, "The staging directory")->required();
+    add_resolver_flags(*c, a->resolver);
+    c->add_option("--state", a->state, "First-seen store (default ~/.local/state/danekit/state.db)");
+    c->add_option("--margin", a->margin, "Seconds added to every cache wait (default 60)");
+    c->add_option("--timeout", a->timeout, "Seconds for DNS and each probe (default 20)");
+    c->add_option("--name", a->name, "Only this entry (default: every staged entry)");
+    c->add_option("--lock-wait", a->lock_wait, "Seconds to wait for the staging directory's lock (default 60)");
+    c->add_option("--format", a->format, "text or json (schema danekit.rollover-deploy/1)");
+    c->add_flag("--json", a->json_alias, "The same as --format json");
+    c->footer(
+        "Exit status (the worst entry's): 0 deployed, or nothing staged; 1 refused: the precheck fails, kept "
+        "staged, try later; 3 could not decide (DNS or a probe failed on our side), kept staged; 64 usage (also: "
+        "no such staging directory); 65 bad staging data (malformed or unsafe entry or directory); 70 internal; "
+        "73 a target could not be written (nothing replaced); 74 installed, but the reload command failed or "
+        "timed out (kept staged); 75 another run holds the lock.");
+    c->callback([a, &action] { action = [a] { return run_deploy(*a); }; });
   }
   {
     auto a = std::make_shared<Args>();

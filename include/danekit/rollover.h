@@ -1,5 +1,6 @@
 // Keeping TLSA records and keys in step (RFC 7671 §8, RFC 7672 §4): status,
-// a timed rollover plan, and a pre-deployment check.
+// a timed rollover plan, a pre-deployment check, and the deployment of staged
+// certificates once that check passes.
 //
 // The planner is pure: it takes the published TLSA RRset with its TTL and the
 // negative-caching TTL, when each record was first seen, what every address
@@ -20,6 +21,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <tl/expected.hpp>
@@ -163,5 +165,169 @@ tl::expected<std::vector<std::string>, std::string> lookup_mx_hosts(const std::s
 
 // The record a key calls for: usage 3 (DANE-EE), selector 1, SHA2-256.
 TlsaRecord ee_record_for(const KeySource& key);
+
+// ---- The precheck over one or more MX hosts (rollover precheck, rollover deploy)
+
+struct HostPrecheck {
+  std::string host, owner;
+  PrecheckResult result;
+  // False when the answer rests on a failure on our side: the TLSA lookup was
+  // indeterminate, or the facts could not be gathered (`error` says why).
+  bool determined = true;
+  std::string error;
+};
+
+struct PrecheckRun {
+  std::string certificate;  // the candidate's name ("--cert FILE")
+  std::string spki_sha256;  // of its leaf
+  std::vector<HostPrecheck> hosts;
+  bool safe() const;  // every host safe (and at least one host)
+};
+
+// Gathers the facts for every host (options.host is replaced by each) and
+// prechecks `candidate` against them. Never fails: a host whose facts cannot
+// be gathered is undetermined, with the reason.
+PrecheckRun precheck_hosts(const RolloverOptions& options, const std::vector<std::string>& hosts,
+                           const KeySource& candidate);
+
+// 0 safe on every host; 1 refused (a host's published records do not yet
+// allow it); 3 undetermined (DNS or our side failed), which wins over 1.
+int exit_status_for(const PrecheckRun& run);
+
+// ---- Staged certificates (docs/rollover.md "Deploying with a staged certificate")
+//
+// A deploy hook (certbot, acme.sh) does not install a renewed certificate: it
+// stages it, and `rollover deploy` installs it once the precheck passes, on the
+// hook's own run or on a later run of the systemd timer. The staging directory
+// holds one entry per certificate, a directory NAME with three files:
+//   fullchain.pem   the new chain, leaf first
+//   privkey.pem     its private key (mode 0600)
+//   deploy.conf     the metadata below
+// Entries are written under a temporary name beginning with "." and renamed
+// into place, so a reader never sees half an entry; names beginning with "."
+// are not entries. Every run holds an exclusive flock(2) on the staging
+// directory itself while it reads or changes it (flock(1) takes the same lock).
+
+// deploy.conf: "format = danekit-staged/1" on the first line, then one
+// "key = value" per line (a value runs to the end of its line, blanks around
+// it trimmed; "#" starts a comment line). Keys:
+//   host = MX host          | domain = DOMAIN (every MX host of it)   one of them
+//   port = 25                                                         optional
+//   key_target = PATH, chain_target = PATH   and/or  combined_target = PATH
+//   reload = COMMAND        run by /bin/sh -c after installing         optional
+//   reload_timeout = SECONDS  1-600, default 60                        optional
+// Unknown or repeated keys, relative or non-canonical paths and control
+// characters are errors: the file names what a root process runs and writes.
+struct StagedMetadata {
+  std::string host;    // normalized; empty when `domain` is given
+  std::string domain;  // normalized; empty when `host` is given
+  std::uint16_t port = 25;
+  std::string key_target, chain_target;  // absolute; both or neither
+  std::string combined_target;           // absolute; key then chain in one file (smtpd_tls_chain_files)
+  std::string reload;                    // empty: nothing is run
+  int reload_timeout = 60;
+};
+
+inline constexpr std::string_view kStagedFormat = "danekit-staged/1";
+inline constexpr std::size_t kMaxStagedMetadataBytes = 16 * 1024;
+inline constexpr std::size_t kMaxStagedEntries = 64;
+
+// Pure. Errors read "line N: reason" (or a reason about the whole file).
+tl::expected<StagedMetadata, std::string> parse_staged_metadata(std::string_view text);
+// The text parse_staged_metadata reads back; the metadata must be valid.
+std::string format_staged_metadata(const StagedMetadata& m);
+// The first fault of metadata built by a caller (what parse checks); "" if none.
+std::string staged_metadata_error(const StagedMetadata& m);
+// A valid entry name: 1-100 of [A-Za-z0-9._-], not starting with "." .
+bool valid_staged_name(std::string_view name);
+
+// Exit statuses of `rollover stage` and `rollover deploy` (docs/cli.md).
+namespace deploy_status {
+inline constexpr int done = 0;             // deployed, staged, or nothing staged
+inline constexpr int refused = 1;          // the precheck refuses it now: try later
+inline constexpr int undetermined = 3;     // DNS or a probe failed on our side
+inline constexpr int usage = 64;           // bad option
+inline constexpr int bad_staging = 65;     // malformed or unsafe staging data
+inline constexpr int internal = 70;        // a bug
+inline constexpr int install_failed = 73;  // a target could not be written (nothing replaced)
+inline constexpr int reload_failed = 74;   // installed, but the reload command failed or timed out
+inline constexpr int locked = 75;          // another run holds the staging directory's lock
+}  // namespace deploy_status
+
+struct StageRequest {
+  std::string staged_dir;
+  std::string name;  // entry name
+  std::string cert_file, key_file;
+  StagedMetadata meta;
+  int lock_wait = 60;  // seconds to wait for the lock
+};
+
+struct StageResult {
+  int status = deploy_status::done;
+  std::string error;        // one line when status != 0
+  std::string entry;        // STAGED/NAME
+  bool replaced = false;    // an older staged copy of NAME was replaced
+  std::string spki_sha256;  // of the staged leaf
+};
+
+// Checks the chain and key (they must belong together), then writes the entry
+// atomically, replacing an older staged copy of the same name. Creates the
+// staging directory (mode 0700) if missing.
+StageResult stage_certificate(const StageRequest& request);
+
+struct DeployOptions {
+  std::string staged_dir;
+  RolloverOptions rollover;  // resolver, margin, state file, timeout; host/port per entry
+  int lock_wait = 60;        // seconds
+  std::string only_name;     // non-empty: only this entry (a hook deploying what it staged)
+};
+
+enum class DeployOutcome { deployed, refused, undetermined, bad_staging, install_failed, reload_failed };
+std::string_view to_string(DeployOutcome o);
+
+struct InstalledFile {
+  std::string role;    // key | chain | combined
+  std::string target;  // the installed path
+  std::string backup;  // the replaced file, now at TARGET.danekit-backup; "" when there was none
+  unsigned mode = 0;
+  bool changed = true;  // false: the target already held exactly this content
+};
+
+struct ReloadRun {
+  std::string command;
+  int exit_code = -1;  // -1: killed (timeout or signal) or could not run
+  bool timed_out = false;
+  std::string output;  // first line of its output, sanitized, at most 200 bytes
+};
+
+struct DeployEntry {
+  std::string name;
+  DeployOutcome outcome = DeployOutcome::bad_staging;
+  std::string error;  // one line, for bad_staging, undetermined, install_failed, reload_failed
+  StagedMetadata meta;
+  PrecheckRun precheck;
+  std::vector<InstalledFile> installed;
+  std::optional<ReloadRun> reload;
+  bool staged_removed = false;
+};
+
+struct DeployRun {
+  std::string staged_dir;
+  int status = deploy_status::done;  // worst of the entries; or the directory's own fault
+  std::string error;                 // a fault of the directory or the lock; "" otherwise
+  std::vector<DeployEntry> entries;  // in name order; empty: nothing staged
+};
+
+// Under the lock: for every entry, reads and checks it, prechecks the staged
+// chain (precheck_hosts), and when safe installs the files (temporary file in
+// the target's directory, owner and mode of the replaced file - a key never
+// group-writable or world-readable, 0600 when new - fsync, rename; the
+// replaced file kept as TARGET.danekit-backup), runs the reload command with
+// its timeout, and removes the entry. An entry that is refused or fails stays
+// staged for the next run.
+DeployRun deploy_staged(const DeployOptions& options);
+
+// The exit status for one entry's outcome.
+int exit_status_for(DeployOutcome o);
 
 }  // namespace danekit

@@ -7,6 +7,7 @@ and `plan` withdraws A's record. Throughout, a loop of `danekit check` through
 the lab's caching resolver must see roll.example authenticated every time."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,17 +28,23 @@ def expect(cond, what):
         failures.append(what)
 
 
-def run_hook(env, binary, roll, danekit_args):
+def run_hook(env, binary, roll, danekit_args, work):
     """docs/examples/certbot-deploy-hook as certbot would run it after renewing
-    to key B, with the lab's swap-cert as the command that puts files in service."""
-    lineage = tempfile.mkdtemp(prefix="danekit-lineage-")
+    to key B: it stages B in work/staged and runs `rollover deploy`, which
+    installs into work/ and runs the lab's swap-cert as the reload command."""
+    lineage = os.path.join(work, "lineage")
+    os.makedirs(lineage, exist_ok=True)
     for src, name in ((roll["key_b"], "privkey.pem"), (roll["chain_b"], "fullchain.pem")):
         with open(src) as f, open(os.path.join(lineage, name), "w") as g:
             g.write(f.read())
+    swap = os.path.join(ROOT, "tests", "lab", "swap-cert")
     hook_env = {**os.environ, "RENEWED_LINEAGE": lineage, "DANEKIT_MX_HOST": roll["host"],
-                "DANEKIT_ARGS": " ".join(danekit_args),
-                "DANEKIT_INSTALL_CMD": os.path.join(ROOT, "tests", "lab", "swap-cert") + " " + roll["host"],
-                "PATH": os.path.dirname(os.path.abspath(binary)) + os.pathsep + os.environ.get("PATH", "")}
+                "DANEKIT_ARGS": " ".join(danekit_args), "DANEKIT": os.path.abspath(binary),
+                "DANEKIT_STAGED": os.path.join(work, "staged"), "DANEKIT_DEPLOY_CONF": os.path.join(work, "none"),
+                "DANEKIT_STATE": danekit_args[danekit_args.index("--state") + 1],
+                "DANEKIT_KEY_TARGET": os.path.join(work, "privkey.pem"),
+                "DANEKIT_CHAIN_TARGET": os.path.join(work, "fullchain.pem"),
+                "DANEKIT_RELOAD_CMD": f'{swap} {roll["host"]} "$DANEKIT_KEY" "$DANEKIT_CHAIN"'}
     return in_lab(env, [os.path.join(ROOT, "docs", "examples", "certbot-deploy-hook")], timeout=120, env=hook_env)
 
 
@@ -46,6 +53,7 @@ def main(binary):
     with open(env["DANEKIT_LAB_MANIFEST"]) as f:
         roll = json.load(f)["rollover"]
     state = tempfile.NamedTemporaryFile(prefix="danekit-roll-", suffix=".db", delete=False).name
+    work = tempfile.mkdtemp(prefix="danekit-roll-hook-")
     base = [binary, "rollover"]
     res = ["--trust-anchor", env["DANEKIT_LAB_TA"], "--root-hints", env["DANEKIT_LAB_HINTS"]]
     host = ["--host", roll["host"], "--state", state, "--margin", "1"]
@@ -87,9 +95,10 @@ def main(binary):
         pre = dk("precheck", *host, *res, "--cert", roll["chain_b"])
         expect(pre.returncode == 1 and "too new" in pre.stdout,
                f"precheck refuses B right after publishing ({pre.stdout.strip()})")
-        hook = run_hook(env, binary, roll, res + ["--state", state, "--margin", "1"])
-        expect(hook.returncode == 1 and "NOT deploying" in hook.stderr,
-               f"the certbot deploy hook refuses to install B yet ({hook.returncode}: {hook.stderr.strip()})")
+        hook = run_hook(env, binary, roll, res + ["--state", state, "--margin", "1"], work)
+        expect(hook.returncode == 0 and "NOT deploying" in hook.stderr,
+               f"the certbot deploy hook stages B and does not install it yet ({hook.returncode}: "
+               f"{hook.stderr.strip()})")
         accepted = None
         while time.time() - published < 60:
             pre = dk("precheck", *host, *res, "--cert", roll["chain_b"])
@@ -100,7 +109,7 @@ def main(binary):
         expect(accepted is not None, f"precheck accepts B once the record is older than the caches "
                                      f"(after {accepted and round(accepted, 1)} s)")
 
-        hook = run_hook(env, binary, roll, res + ["--state", state, "--margin", "1"])
+        hook = run_hook(env, binary, roll, res + ["--state", state, "--margin", "1"], work)
         expect(hook.returncode == 0 and "is in service" in hook.stdout,
                f"the certbot deploy hook installs B ({hook.returncode}: {hook.stdout.strip()} {hook.stderr.strip()})")
 
@@ -118,6 +127,7 @@ def main(binary):
         stop.set()
         t.join()
         os.unlink(state)
+        shutil.rmtree(work, ignore_errors=True)
     bad = [r for r in results if r[1] != "authenticated"]
     expect(len(results) >= 10 and not bad,
            f"{len(results)} checks during the rollover, {len(bad)} not authenticated {bad[:3]}")

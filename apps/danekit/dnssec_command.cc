@@ -17,8 +17,7 @@ namespace {
 struct DnssecArgs {
   std::string domain;
   ResolverFlags resolver;
-  std::string format = "text";
-  bool json = false;
+  FormatFlags format{"text"};
   int warn_days = 3;
   double timeout = 60;
 };
@@ -31,7 +30,9 @@ std::int64_t now_seconds() {
 int run_dnssec(const DnssecArgs& a) {
   auto domain = normalize_mail_domain(a.domain);
   if (!domain) return usage_error(domain.error());
-  if (a.format != "text" && a.format != "json") return usage_error("--format must be text or json");
+  std::string format_error;
+  auto format = chosen_format(a.format, {"text", "json"}, format_error);
+  if (!format_error.empty()) return usage_error(format_error);
   if (a.warn_days < 0 || a.warn_days > 365) return usage_error("--warn-days must be between 0 and 365");
   if (!(a.timeout >= 1 && a.timeout <= 600)) return usage_error("--timeout must be between 1 and 600 seconds");
   DnssecCollectOptions opt;
@@ -52,7 +53,7 @@ int run_dnssec(const DnssecArgs& a) {
     fmt::print(stderr, "danekit: could not audit {}: {}\n", *domain, sanitize_for_display(run.error));
     return exit_status::undetermined;
   }
-  if (a.json || a.format == "json")
+  if (format == "json")
     fmt::print("{}\n", to_json(run.report));
   else
     fmt::print("{}", render_text(run.report));
@@ -67,10 +68,9 @@ void add_dnssec_command(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand(
       "dnssec", "Audit DNSSEC on every authoritative server of a mail domain's, its MX hosts' and TLSA zones");
   cmd->add_option("domain", args->domain, "Mail domain")->required();
-  cmd->add_option("--format", args->format, "text or json");
-  cmd->add_flag("--json", args->json, "Same as --format json (schema danekit.dnssec/1)");
-  cmd->add_option("--warn-days", args->warn_days, "Warn when signatures expire within N days (0-365, default 3)");
-  cmd->add_option("--timeout", args->timeout, "Seconds for the whole audit (1-600, default 60)");
+  add_format_flags(*cmd, args->format, "text or json (schema danekit.dnssec/1)");
+  cmd->add_option("--warn-days", args->warn_days, "Warn when signatures expire within N days (0-365)");
+  cmd->add_option("--timeout", args->timeout, "Seconds for the whole audit (1-600)");
   add_resolver_flags(*cmd, args->resolver);
   cmd->callback([args, &action] { action = [args] { return run_dnssec(*args); }; });
 }

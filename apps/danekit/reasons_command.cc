@@ -2,10 +2,10 @@
 // in a report can be looked up where it was seen.
 #include <fmt/format.h>
 #include <cstdio>
-#include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "policy/reason_catalog.h"
+#include "report/writers.h"
 
 namespace danekit::cli {
 
@@ -13,19 +13,13 @@ namespace {
 
 struct ReasonsArgs {
   std::string code;
-  std::string format = "text";
-  bool json = false;
+  FormatFlags format{"text"};
 };
 
-nlohmann::json to_json(const ReasonInfo& r) {
-  return {{"code", r.code}, {"group", r.group},     {"severity", r.severity},
-          {"rfc", r.rfc},   {"meaning", r.meaning}, {"fix", r.fix}};
-}
-
 int run_reasons(const ReasonsArgs& a) {
-  std::string format = a.json ? "json" : a.format;
-  if (format != "text" && format != "json" && format != "markdown")
-    return usage_error(fmt::format("--format must be text, json or markdown, not '{}'", a.format));
+  std::string format_error;
+  auto format = chosen_format(a.format, {"text", "json", "markdown"}, format_error);
+  if (!format_error.empty()) return usage_error(format_error);
   std::vector<const ReasonInfo*> rows;
   if (!a.code.empty()) {
     const auto* r = find_reason(a.code);
@@ -42,9 +36,7 @@ int run_reasons(const ReasonsArgs& a) {
     return 0;
   }
   if (format == "json") {
-    nlohmann::json out{{"schema", "danekit.reasons/1"}, {"reasons", nlohmann::json::array()}};
-    for (const auto* r : rows) out["reasons"].push_back(to_json(*r));
-    fmt::print("{}\n", out.dump());
+    fmt::print("{}\n", report::reasons_json(rows));
     return 0;
   }
   for (const auto* r : rows) {
@@ -60,9 +52,8 @@ void add_reasons_command(CLI::App& app, Action& action) {
   auto a = std::make_shared<ReasonsArgs>();
   auto* cmd = app.add_subcommand("reasons", "Explain the reason codes reports carry (all of them, or one)");
   cmd->add_option("code", a->code, "A reason code, e.g. dane-mismatch");
-  cmd->add_option("--format", a->format, "text, json or markdown (the tables of docs/reasons.md)")
-      ->capture_default_str();
-  cmd->add_flag("--json", a->json, "Same as --format json");
+  add_format_flags(*cmd, a->format,
+                   "text, json (schema danekit.reasons/1) or markdown (the tables of docs/reasons.md)");
   cmd->callback([a, &action] { action = [a] { return run_reasons(*a); }; });
 }
 

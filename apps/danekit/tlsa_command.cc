@@ -157,7 +157,8 @@ std::vector<ProbeResult> probe(const ServerSpec& s, const std::string& sni, std:
 struct GenerateArgs {
   SourceFlags source;
   ResolverFlags resolver;
-  std::string usage = "3", selector = "1", mtype = "1", format = "zone", host;
+  std::string usage = "3", selector = "1", mtype = "1", host;
+  FormatFlags format{"zone"};
   int depth = 0;
   bool ta = false, depth_given = false, usage_given = false, port_given = false;
   int port = 25;
@@ -184,8 +185,9 @@ int run_generate(const GenerateArgs& a) {
     p.usage = usage::dane_ta;
     if (!a.depth_given) p.depth = 1;
   }
-  if (a.format != "zone" && a.format != "generic" && a.format != "json")
-    return usage_error("--format must be zone, generic or json");
+  std::string format_error;
+  auto format_name = chosen_format(a.format, {"text", "zone", "generic", "json"}, format_error);
+  if (!format_error.empty()) return usage_error(format_error);
   if (a.port < 1 || a.port > 65535) return usage_error("--port must be between 1 and 65535");
   if (a.ttl < -1 || a.ttl > 2147483647) return usage_error("--ttl must be between 0 and 2147483647");
   if (!(a.timeout >= 1 && a.timeout <= 600)) return usage_error("--timeout must be between 1 and 600 seconds");
@@ -239,21 +241,23 @@ int run_generate(const GenerateArgs& a) {
       gen->warnings.push_back(fmt::format("{} serves a different {}: its record is {}", other.name,
                                           p.depth == 0 ? "certificate" : "chain", to_presentation(g->record)));
   }
-  std::string owner;
+  std::string owner, tlsa_base;
   if (!owner_host.empty()) {
     auto o = tlsa_owner(owner_host, owner_port);
     if (!o) return usage_error("--host: " + o.error());
     owner = *o;
+    tlsa_base = normalize_domain(owner_host).value_or(owner_host);
   } else if (a.ttl >= 0) {
     return usage_error("--ttl needs --host (without an owner name only the record data is printed)");
   }
   std::optional<std::uint32_t> ttl;
   if (a.ttl >= 0) ttl = static_cast<std::uint32_t>(a.ttl);
-  auto format = a.format == "json"      ? RecordFormat::json
-                : a.format == "generic" ? RecordFormat::generic
-                                        : RecordFormat::zone;
   for (const auto& w : gen->warnings) warn(w);
-  fmt::print("{}\n", format_record(gen->record, owner, ttl, format, gen->warnings));
+  if (format_name == "json")
+    fmt::print("{}\n", generate_to_json({source.name, tlsa_base, owner_port, ttl, *gen}));
+  else
+    fmt::print("{}\n", format_record(gen->record, owner, ttl,
+                                     format_name == "generic" ? RecordFormat::generic : RecordFormat::zone));
   std::fflush(stdout);
   return exit_status::valid;
 }
@@ -265,12 +269,16 @@ struct VerifyArgs {
   ResolverFlags resolver;
   std::string records_file, host;
   std::vector<std::string> records;
-  bool json = false, port_given = false;
+  FormatFlags format{"text"};
+  bool port_given = false;
   int port = 25;
   double timeout = 20;
 };
 
 int run_verify(const VerifyArgs& a) {
+  std::string format_error;
+  auto format = chosen_format(a.format, {"text", "json"}, format_error);
+  if (!format_error.empty()) return usage_error(format_error);
   if (auto bad = check_sources(a.source)) return usage_error(*bad);
   if (a.port < 1 || a.port > 65535) return usage_error("--port must be between 1 and 65535");
   if (!(a.timeout >= 1 && a.timeout <= 600)) return usage_error("--timeout must be between 1 and 600 seconds");
@@ -354,13 +362,16 @@ int run_verify(const VerifyArgs& a) {
     report.checked_against = "--server " + server->text();
   }
   report.records_from = records_from;
-  if (!host.empty()) report.tlsa_base = fmt::format("_{}._tcp.{}", port, host);
+  if (!host.empty()) {
+    report.tlsa_base = host;
+    report.owner = fmt::format("_{}._tcp.{}", port, host);
+  }
   if (lookup) {
     apply_dns_status(report, lookup->status);
     for (const auto& e : lookup->errors) report.warnings.push_back("DNS answer has a malformed TLSA record: " + e);
   }
   for (const auto& w : report.warnings) warn(w);
-  fmt::print("{}", a.json ? verify_to_json(report) + "\n" : render_verify_text(report));
+  fmt::print("{}", format == "json" ? verify_to_json(report) + "\n" : render_verify_text(report));
   std::fflush(stdout);
   return exit_status_for(report);
 }
@@ -374,15 +385,16 @@ void add_tlsa_command(CLI::App& app, Action& action) {
   auto g = std::make_shared<GenerateArgs>();
   auto* gen = tlsa->add_subcommand("generate", "Print the TLSA record for a certificate, key, CSR or live server");
   add_source_flags(*gen, g->source);
-  gen->add_option("--usage", g->usage, "0-3 or PKIX-TA, PKIX-EE, DANE-TA, DANE-EE (default 3)");
-  gen->add_option("--selector", g->selector, "0-1 or Cert, SPKI (default 1)");
-  gen->add_option("--mtype", g->mtype, "0-2 or Full, SHA2-256, SHA2-512 (default 1)");
+  gen->add_option("--usage", g->usage, "0-3 or PKIX-TA, PKIX-EE, DANE-TA, DANE-EE");
+  gen->add_option("--selector", g->selector, "0-1 or Cert, SPKI");
+  gen->add_option("--mtype", g->mtype, "0-2 or Full, SHA2-256, SHA2-512");
   auto* depth = gen->add_option("--depth", g->depth, "Chain element: 0 the server's certificate, 1 its issuer, ...");
   gen->add_flag("--ta", g->ta, "Usage 2 (DANE-TA) for the nearest issuer (depth 1 unless --depth)");
   gen->add_option("--host", g->host, "MX host name for the owner _PORT._tcp.HOST. (default: --server's name)");
   auto* port = gen->add_option("--port", g->port, "Port in the owner name (default 25, or --server's port)");
-  gen->add_option("--ttl", g->ttl, "TTL to print (needs an owner name)");
-  gen->add_option("--format", g->format, "zone, generic (RFC 3597) or json");
+  gen->add_option("--ttl", g->ttl, "TTL to print (needs an owner name; -1: none)");
+  add_format_flags(*gen, g->format,
+                   "zone (or text: the zone-file line), generic (RFC 3597) or json (schema danekit.tlsa-generate/1)");
   gen->add_option("--timeout", g->timeout, "Seconds for --server (1-600)");
   add_resolver_flags(*gen, g->resolver);
   auto* usage_opt = gen->get_option("--usage");
@@ -403,7 +415,7 @@ void add_tlsa_command(CLI::App& app, Action& action) {
   file->excludes(rec);
   ver->add_option("--host", v->host, "MX host name: TLSA base domain, DNS lookup and DANE-TA name check");
   auto* vport = ver->add_option("--port", v->port, "Port of the TLSA base domain (default 25, or --server's port)");
-  ver->add_flag("--json", v->json, "One JSON object (schema danekit.tlsa-verify/1)");
+  add_format_flags(*ver, v->format, "text or json (one object, schema danekit.tlsa-verify/1)");
   ver->add_option("--timeout", v->timeout, "Seconds for DNS and --server (1-600)");
   add_resolver_flags(*ver, v->resolver);
   ver->callback([v, vport, &action] {

@@ -27,8 +27,7 @@ constexpr int kSomeFilesBad = 65;
 
 struct TlsrptArgs {
   std::vector<std::string> files;
-  std::string format = "text";
-  bool json = false;
+  FormatFlags format{"text"};
 };
 
 // The whole file, or why not; bounded whatever it is (a device, a pipe, an
@@ -68,9 +67,9 @@ std::string read_bounded(const std::string& path, std::size_t max, std::string& 
 }
 
 int run_tlsrpt_summarize(const TlsrptArgs& a) {
-  std::string format = a.json ? "json" : a.format;
-  if (format != "text" && format != "json")
-    return usage_error(fmt::format("--format must be text or json, not '{}'", a.format));
+  std::string format_error;
+  auto format = chosen_format(a.format, {"text", "json"}, format_error);
+  if (!format_error.empty()) return usage_error(format_error);
   std::size_t stdin_uses = 0;
   for (const auto& f : a.files) stdin_uses += f == "-";
   if (stdin_uses > 1) return usage_error("'-' (standard input) can be given once");
@@ -118,8 +117,7 @@ void add_tlsrpt_command(CLI::App& app, Action& action) {
   auto* sum = cmd->add_subcommand("summarize",
                                   "Sum up aggregate reports (JSON, gzip or mail) per policy, MX host and result type");
   sum->add_option("file", a->files, "Report files (- for standard input)")->required();
-  sum->add_option("--format", a->format, "text or json (schema danekit.tlsrpt-summary/1)")->capture_default_str();
-  sum->add_flag("--json", a->json, "Same as --format json");
+  add_format_flags(*sum, a->format, "text or json (schema danekit.tlsrpt-summary/1)");
   sum->callback([a, &action] { action = [a] { return run_tlsrpt_summarize(*a); }; });
 }
 

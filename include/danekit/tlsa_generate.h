@@ -16,6 +16,7 @@
 //   auto rec = generate_tlsa(src, {});                       // 3 1 1
 //   auto owner = tlsa_owner("mx.example.org", 25);          // "_25._tcp.mx.example.org."
 //   std::string line = format_record(rec->record, *owner, 3600, RecordFormat::zone);
+//   std::string json = generate_to_json({"--cert chain.pem", "mx.example.org", 25, 3600, *rec});
 #pragma once
 
 #include <chrono>
@@ -65,19 +66,30 @@ tl::expected<Generated, std::string> generate_tlsa(const KeySource& source, cons
 // "_25._tcp.mx.example.org." (RFC 6698 §3; U-labels are converted).
 tl::expected<std::string, std::string> tlsa_owner(std::string_view host, std::uint16_t port);
 
-enum class RecordFormat { zone, generic, json };
+enum class RecordFormat { zone, generic };
 
 // One record, one line, no newline:
 //   zone     "_25._tcp.mx.example.org. 3600 IN TLSA 3 1 1 <hex>"
 //   generic  "_25._tcp.mx.example.org. 3600 IN TYPE52 \# 35 030101<hex>" (RFC 3597)
-//   json     {"owner":..,"ttl":..,"usage":3,"selector":1,"mtype":1,"data":"<hex>",
-//             "usage_name":"DANE-EE","selector_name":"SPKI","mtype_name":"SHA2-256",
-//             "record":"3 1 1 <hex>","warnings":[..]}
-// With an empty owner, zone and generic print the RDATA alone ("3 1 1 <hex>",
-// "\# 35 030101<hex>") and `ttl` is not printed; json has "owner": null. A ttl
-// of nullopt is left out (zone default) or null in json.
+// With an empty owner they print the RDATA alone ("3 1 1 <hex>",
+// "\# 35 030101<hex>") and `ttl` is not printed. A ttl of nullopt is left out
+// (the zone's default).
 std::string format_record(const TlsaRecord& record, const std::string& owner, std::optional<std::uint32_t> ttl,
-                          RecordFormat format, const std::vector<std::string>& warnings = {});
+                          RecordFormat format);
+
+// What `tlsa generate` made, for its JSON form (schema danekit.tlsa-generate/1,
+// docs/json.md): the input, where the record goes and the record.
+struct GenerateOutput {
+  std::string source;     // "--cert chain.pem", "--server mx.example.org:25 (192.0.2.1)"
+  std::string tlsa_base;  // the TLSA base domain, "mx.example.org"; "" when not known (no owner name)
+  std::uint16_t port = 25;
+  std::optional<std::uint32_t> ttl;
+  Generated generated;
+};
+// One line: envelope, source, tlsa_base, port, owner ("_25._tcp.mx.example.org",
+// no trailing dot), ttl, record (the shared TLSA record shape), zone (the zone
+// file line, or null without an owner), warnings. Nulls where not known.
+std::string generate_to_json(const GenerateOutput& out);
 
 // ---- verify ---------------------------------------------------------------
 
@@ -117,7 +129,8 @@ struct RecordVerdict {
 };
 
 struct VerifyReport {
-  std::string tlsa_base;         // "_25._tcp.mx.example.org", or "" when not known
+  std::string tlsa_base;         // the TLSA base domain, "mx.example.org", or "" when not known
+  std::string owner;             // its owner name, "_25._tcp.mx.example.org", or "" when not known
   std::string records_from;      // "DNS", "--records FILE", "--record"
   std::string checked_against;   // "--cert chain.pem (2 certificates)", "--server HOST:PORT"
   std::optional<DnsStatus> dns;  // when the records came from DNS
@@ -182,7 +195,8 @@ void apply_dns_status(VerifyReport& report, const DnsStatus& dns);
 int exit_status_for(const VerifyReport& report);
 
 std::string render_verify_text(const VerifyReport& report);
-std::string verify_to_json(const VerifyReport& report);  // one line, schema danekit.tlsa-verify/1
+// One line, schema danekit.tlsa-verify/1 (docs/json.md; src/report/tlsa_json.cc).
+std::string verify_to_json(const VerifyReport& report);
 
 // ---- DNS --------------------------------------------------------------------
 

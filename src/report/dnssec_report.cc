@@ -1,32 +1,17 @@
 // Output of `danekit dnssec`: JSON (schema danekit.dnssec/1, docs/json.md) and
 // text (docs/cli.md). The one writer of each.
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
-
 #include "danekit/dnssec_audit.h"
-#include "danekit/version.h"
+#include "report/shapes.h"
 #include "util/hex.h"
 
 namespace danekit {
 
 namespace {
 
-using json = nlohmann::ordered_json;
-
-json finding_json(const DnssecFinding& f) {
-  return json{{"code", f.code}, {"severity", to_string(f.severity)},
-              {"zone", f.zone}, {"server", f.server},
-              {"rfc", f.rfc},   {"text", f.text},
-              {"fix", f.fix}};
-}
+using report::json;
 
 const char* mark(Severity s) { return s == Severity::error ? "x" : s == Severity::warning ? "!" : "-"; }
-
-json dnssec_findings_json(const std::vector<DnssecFinding>& findings) {
-  json out = json::array();
-  for (const auto& f : findings) out.push_back(finding_json(f));
-  return out;
-}
 
 }  // namespace
 
@@ -58,14 +43,15 @@ std::string to_json(const DnssecReport& r) {
                      {"ds", ds},
                      {"dnskeys", keys}});
   }
-  json out{{"schema", "danekit.dnssec/1"},
-           {"danekit", std::string(kVersion)},
-           {"domain", r.domain},
-           {"audited_at", iso8601(r.audited_at)},
-           {"zones", zones},
-           {"findings", dnssec_findings_json(r.findings)},
-           {"notes", r.notes}};
-  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  json findings = json::array();
+  for (const auto& f : r.findings) findings.push_back(report::dnssec_finding(f));
+  json out = report::envelope("danekit.dnssec/1");
+  out["domain"] = r.domain;
+  out["audited_at"] = iso8601(r.audited_at);
+  out["zones"] = std::move(zones);
+  out["findings"] = std::move(findings);
+  out["notes"] = r.notes;
+  return report::dump(out);
 }
 
 std::string render_text(const DnssecReport& r) {

@@ -6,11 +6,13 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "report/shapes.h"
+
 namespace danekit::scan {
 
 namespace {
 
-using json = nlohmann::ordered_json;
+using json = report::json;
 
 constexpr Verdict kVerdicts[] = {Verdict::valid, Verdict::partial,        Verdict::invalid, Verdict::unusable,
                                  Verdict::none,  Verdict::dnssec_failure, Verdict::no_mail};
@@ -158,35 +160,36 @@ std::string Summary::to_json(const ScanContext& c) const {
     hosts.push_back({{"host", h.host}, {"domains", h.domains}, {"dane", dane}});
   }
   double rate = c.elapsed_ms > 0 ? static_cast<double>(c.checked) * 1000.0 / static_cast<double>(c.elapsed_ms) : 0;
-  json out{{"schema", "danekit.scan-summary/1"},
-           {"input", c.input},
-           {"shard", c.shard.empty() ? json(nullptr) : json(c.shard)},
-           {"complete", c.complete},
-           {"domains", domains_},
-           {"checked", c.checked},
-           {"earlier", c.earlier},
-           {"bad_lines", c.bad_lines},
-           {"elapsed_ms", c.elapsed_ms},
-           {"domains_per_second", std::round(rate * 10) / 10},
-           {"verdicts", ordered_counts(verdicts_, verdict_order())},
-           {"delivery", ordered_counts(deliveries_, delivery_order())},
-           {"undetermined", undetermined_},
-           {"reasons", reasons},
-           {"mx_hosts", hosts},
-           {"mx_hosts_untracked", untracked_},
-           {"limits",
-            {{"domains_in_flight", c.domains_in_flight},
-             {"per_ip", c.per_ip},
-             {"threads", c.threads},
-             {"connections", c.connections}}},
-           {"engine",
-            {{"dns_lookups", c.engine.dns_lookups},
-             {"dns_shared", c.engine.dns_shared},
-             {"smtp_sessions", c.engine.handshakes},
-             {"smtp_sessions_shared", c.engine.handshakes_shared},
-             {"local_retries", c.engine.local_retries},
-             {"second_looks", c.engine.second_looks}}}};
-  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  json out = report::envelope("danekit.scan-summary/1");
+  json fields{{"input", c.input},
+              {"shard", c.shard.empty() ? json(nullptr) : json(c.shard)},
+              {"complete", c.complete},
+              {"domains", domains_},
+              {"checked", c.checked},
+              {"earlier", c.earlier},
+              {"bad_lines", c.bad_lines},
+              {"elapsed_ms", c.elapsed_ms},
+              {"domains_per_second", std::round(rate * 10) / 10},
+              {"verdicts", ordered_counts(verdicts_, verdict_order())},
+              {"delivery", ordered_counts(deliveries_, delivery_order())},
+              {"undetermined", undetermined_},
+              {"reasons", reasons},
+              {"mx_hosts", hosts},
+              {"mx_hosts_untracked", untracked_},
+              {"limits",
+               {{"domains_in_flight", c.domains_in_flight},
+                {"per_ip", c.per_ip},
+                {"threads", c.threads},
+                {"connections", c.connections}}},
+              {"engine",
+               {{"dns_lookups", c.engine.dns_lookups},
+                {"dns_shared", c.engine.dns_shared},
+                {"smtp_sessions", c.engine.handshakes},
+                {"smtp_sessions_shared", c.engine.handshakes_shared},
+                {"local_retries", c.engine.local_retries},
+                {"second_looks", c.engine.second_looks}}}};
+  out.update(fields);
+  return report::dump(out);
 }
 
 std::string Summary::to_text(const ScanContext& c) const {

@@ -9,6 +9,7 @@
 
 #include "danekit/report.h"
 #include "danekit/tlsrpt_summary.h"
+#include "report/shapes.h"
 #include "util/hex.h"
 
 namespace danekit {
@@ -76,7 +77,8 @@ void put_list(nlohmann::ordered_json& j, const char* name, const std::set<std::s
     arr.push_back(item);
   }
   j[name] = std::move(arr);
-  if (items.size() > kListInJson) j[std::string(name) + "_more"] = items.size() - kListInJson;
+  // Always there, 0 when nothing was left out: the shape never depends on counts.
+  j[std::string(name) + "_more"] = items.size() > kListInJson ? items.size() - kListInJson : 0;
 }
 
 std::vector<std::pair<const std::string*, const TlsrptHostSummary*>> sorted_hosts(const TlsrptPolicySummary& p) {
@@ -169,11 +171,10 @@ std::vector<const TlsrptPolicySummary*> sorted_policies(const TlsrptSummary& s) 
 }
 
 std::string tlsrpt_summary_json(const TlsrptSummary& s, std::string_view version) {
-  using json = nlohmann::ordered_json;
-  json out{{"schema", "danekit.tlsrpt-summary/1"},
-           {"danekit", version},
-           {"files", {{"read", s.files_read}, {"unreadable", s.errors.size()}}},
-           {"reports", s.reports}};
+  using json = report::json;
+  json out = report::envelope("danekit.tlsrpt-summary/1", version);
+  out["files"] = {{"read", s.files_read}, {"unreadable", s.errors.size()}};
+  out["reports"] = s.reports;
   std::set<std::string> organizations;
   std::optional<std::int64_t> start, end;
   json policies = json::array();
@@ -200,7 +201,9 @@ std::string tlsrpt_summary_json(const TlsrptSummary& s, std::string_view version
       if (strings.size() == kListInJson) break;
       strings.push_back(ps);
     }
+    std::size_t strings_more = p->policy_strings.size() - strings.size();
     pj["policy_strings"] = std::move(strings);
+    pj["policy_strings_more"] = strings_more;
     json hosts = json::array();
     for (const auto& [name, h] : sorted_hosts(*p)) {
       json hj{{"host", name->empty() ? json() : json(*name)}, {"failed_sessions", h->failed_sessions}};
@@ -235,7 +238,7 @@ std::string tlsrpt_summary_json(const TlsrptSummary& s, std::string_view version
   for (const auto& e : s.errors) errors.push_back({{"file", e.file}, {"error", e.error}});
   out["errors"] = std::move(errors);
   // File names and report text are not ours: never let invalid UTF-8 throw.
-  return out.dump(-1, ' ', false, json::error_handler_t::replace);
+  return report::dump(out);
 }
 
 std::string tlsrpt_summary_text(const TlsrptSummary& s) {

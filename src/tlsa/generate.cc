@@ -1,7 +1,7 @@
 // Making TLSA records (RFC 6698 §2, RFC 7671, RFC 7672 §3.1) and printing them in
-// zone, RFC 3597 generic and JSON form. Pure: no files, no network.
+// zone and RFC 3597 generic form (JSON: src/report/tlsa_json.cc). Pure: no files,
+// no network.
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <cctype>
 
@@ -115,22 +115,7 @@ tl::expected<std::string, std::string> tlsa_owner(std::string_view host, std::ui
 }
 
 std::string format_record(const TlsaRecord& r, const std::string& owner, std::optional<std::uint32_t> ttl,
-                          RecordFormat format, const std::vector<std::string>& warnings) {
-  if (format == RecordFormat::json) {
-    nlohmann::ordered_json j;
-    j["owner"] = owner.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(owner);
-    j["ttl"] = ttl ? nlohmann::ordered_json(*ttl) : nlohmann::ordered_json();
-    j["usage"] = r.usage;
-    j["selector"] = r.selector;
-    j["mtype"] = r.mtype;
-    j["data"] = to_hex(r.data);
-    j["usage_name"] = bare_name(usage_name(r.usage));
-    j["selector_name"] = bare_name(selector_name(r.selector));
-    j["mtype_name"] = bare_name(mtype_name(r.mtype));
-    j["record"] = to_presentation(r);
-    j["warnings"] = warnings;
-    return j.dump();
-  }
+                          RecordFormat format) {
   std::string rdata;
   if (format == RecordFormat::generic) {
     std::vector<std::uint8_t> wire{r.usage, r.selector, r.mtype};

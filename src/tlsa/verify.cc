@@ -2,7 +2,6 @@
 // against a chain, key or live server, with the verdict an RFC 7672 sender would
 // reach. Everything here is pure; lookup_tlsa() lives in src/check/.
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -132,8 +131,6 @@ bool is_usage_token(const std::string& t) {
            return std::isdigit(static_cast<unsigned char>(c));
          }));
 }
-
-std::string bare(const std::string& named) { return named.substr(0, named.find('(')); }
 
 std::string what_matched(const RecordFinding& f, const std::vector<ServedChain>& chains) {
   std::string kind = f.record.selector == selector::cert ? "certificate" : "key";
@@ -272,10 +269,6 @@ void rrset_from_openssl(VerifyReport& r, const std::vector<TlsaRecord>& records,
                   "{} usable record{}, none authenticates the chain: OpenSSL says {} ({}): a DANE sender "
                   "defers the mail",
                   n, n == 1 ? "" : "s", to_string(a.outcome), a.detail);
-}
-
-nlohmann::ordered_json opt_string(const std::string& s) {
-  return s.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(s);
 }
 
 }  // namespace
@@ -502,7 +495,7 @@ int exit_status_for(const VerifyReport& r) {
 std::string render_verify_text(const VerifyReport& r) {
   std::string out;
   out += fmt::format("TLSA records from {}, checked against {}\n", r.records_from, r.checked_against);
-  if (!r.tlsa_base.empty()) out += fmt::format("TLSA base domain: {}\n", r.tlsa_base);
+  if (!r.tlsa_base.empty()) out += fmt::format("TLSA base domain: {} (records at {})\n", r.tlsa_base, r.owner);
   if (r.dns)
     out += fmt::format("DNS: {} {}, TTL {}{}\n", to_string(r.dns->security), to_string(r.dns->kind), r.dns->ttl,
                        r.dns->detail.empty() ? "" : " (" + r.dns->detail + ")");
@@ -520,55 +513,6 @@ std::string render_verify_text(const VerifyReport& r) {
   }
   out += fmt::format("\nRRset: {}: {}\n", to_string(r.verdict), r.verdict_detail);
   return out;
-}
-
-std::string verify_to_json(const VerifyReport& r) {
-  using json = nlohmann::ordered_json;
-  json j;
-  j["schema"] = "danekit.tlsa-verify/1";
-  j["tlsa_base"] = opt_string(r.tlsa_base);
-  j["records_from"] = r.records_from;
-  j["checked_against"] = r.checked_against;
-  if (r.dns) {
-    j["dns"] = {{"name", r.dns->name},
-                {"security", to_string(r.dns->security)},
-                {"kind", to_string(r.dns->kind)},
-                {"ttl", r.dns->ttl},
-                {"detail", opt_string(r.dns->detail)}};
-  } else {
-    j["dns"] = nullptr;
-  }
-  j["records"] = json::array();
-  for (const auto& v : r.records) {
-    const auto& rec = v.finding.record;
-    json m = json::array();
-    for (const auto& x : v.finding.matches) m.push_back({{"source", x.address}, {"depth", x.depth}});
-    j["records"].push_back({{"record", to_presentation(rec)},
-                            {"usage", rec.usage},
-                            {"selector", rec.selector},
-                            {"mtype", rec.mtype},
-                            {"usage_name", bare(usage_name(rec.usage))},
-                            {"selector_name", bare(selector_name(rec.selector))},
-                            {"mtype_name", bare(mtype_name(rec.mtype))},
-                            {"verdict", v.verdict},
-                            {"detail", v.detail},
-                            {"usable", !v.finding.unusable},
-                            {"unusable_reason", v.finding.unusable ? json(*v.finding.unusable) : json()},
-                            {"matches", m},
-                            {"note", opt_string(v.finding.note)}});
-  }
-  j["servers"] = json::array();
-  for (const auto& p : r.servers) {
-    j["servers"].push_back({{"address", p.address},
-                            {"outcome", to_string(p.outcome)},
-                            {"stage", p.stage},
-                            {"match_depth", p.match_depth},
-                            {"matched", p.matched ? json(to_presentation(*p.matched)) : json()},
-                            {"detail", p.detail}});
-  }
-  j["rrset"] = {{"verdict", to_string(r.verdict)}, {"detail", r.verdict_detail}};
-  j["warnings"] = r.warnings;
-  return j.dump();
 }
 
 }  // namespace danekit

@@ -15,6 +15,8 @@ output are stable. Tags:
            reserves terabytes of address space up front); a run that exceeds
            the wall-clock bound is killed and fails. These bounds only catch
            endless loops and unbounded reads: the commands take milliseconds.
+  same=NAME  the result must also equal case NAME's golden file byte for byte
+           (one option spelled two ways: --json and --format json)
 golden/NAME.out holds the expected result:
 
     exit N
@@ -170,6 +172,15 @@ def main():
         except FileNotFoundError:
             want = ""
         problems = bounded_problems(code, stderr, rss_mb) if bounded else []
+        for tag in tags:
+            if tag.startswith("same="):
+                try:
+                    with open(os.path.join(GOLDEN, tag[5:] + ".out"), encoding="utf-8", newline="") as f:
+                        other = f.read()
+                except FileNotFoundError:
+                    other = None
+                if other != got:
+                    problems.append("differs from case {} (golden/{}.out)".format(tag[5:], tag[5:]))
         if bounded:
             slowest = max(slowest, (seconds, name))
         if got != want or problems:

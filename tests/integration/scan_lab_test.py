@@ -96,10 +96,10 @@ def projection(r, details=True):
     p = {k: r[k] for k in ("schema", "domain", "verdict", "delivery", "determined", "exit_status")}
     if not r["determined"] or not details:
         return p  # timeouts (or the server asked) decide the details
-    p["mx_answer"] = (r["mx_answer"]["security"], r["mx_answer"]["answer"])
+    p["mx_answer"] = (r["mx_answer"]["security"], r["mx_answer"]["kind"])
     p["reasons"] = sorted((x["code"], x.get("host", ""), x.get("address", "")) for x in r["reasons"])
     p["mx"] = [(m["host"], m["preference"], m["dane"], m["tlsa_base"], m["dnssec"],
-                sorted((x["text"], x["status"]) for x in m["records"]),  # RRset order is not stable
+                sorted((x["record"]["text"], x["status"]) for x in m["records"]),  # RRset order is not stable
                 sorted((a["address"], a["outcome"], a["stage"]) for a in m["addresses"])) for m in r["mx"]]
     return p
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "danekit/version.h"
 #include "scan/summary.h"
 
 namespace danekit::scan {
@@ -109,6 +110,9 @@ TEST(ScanSummary, JsonAndText) {
   ctx.threads = 2;
   auto j = nlohmann::json::parse(s.to_json(ctx));
   EXPECT_EQ(j["schema"], "danekit.scan-summary/1");
+  EXPECT_EQ(j["danekit"], std::string(kVersion));
+  // The envelope comes first.
+  EXPECT_EQ(s.to_json(ctx).rfind(R"({"schema":"danekit.scan-summary/1","danekit":")", 0), 0u);
   EXPECT_EQ(j["domains"], 6);
   EXPECT_EQ(j["bad_lines"], 1);
   EXPECT_EQ(j["verdicts"]["valid"], 2);

@@ -23,6 +23,7 @@
 
 #include "danekit/keys.h"
 #include "danekit/tlsa_generate.h"
+#include "danekit/version.h"
 #include "scripted_server.h"
 #include "test_pki.h"
 #include "util/hex.h"
@@ -317,10 +318,22 @@ TEST(TlsaGenerate, Formats) {
             "_25._tcp.mx.example.org. 3600 IN TYPE52 \\# 35 030101" + hex);
   EXPECT_EQ(format_record(r, "", 3600, RecordFormat::zone), "3 1 1 " + hex);
   EXPECT_EQ(format_record(r, "", std::nullopt, RecordFormat::generic), "\\# 35 030101" + hex);
-  EXPECT_EQ(format_record(r, *owner, 300, RecordFormat::json, {"w"}),
-            R"({"owner":"_25._tcp.mx.example.org.","ttl":300,"usage":3,"selector":1,"mtype":1,"data":")" + hex +
-                R"(","usage_name":"DANE-EE","selector_name":"SPKI","mtype_name":"SHA2-256","record":"3 1 1 )" + hex +
-                R"(","warnings":["w"]})");
+  // JSON: the shared TLSA record shape, the owner without its trailing dot,
+  // the zone line with it; without a host every place of the record is null.
+  Generated g{r, {"w"}};
+  std::string want = std::string(R"j({"schema":"danekit.tlsa-generate/1","danekit":")j") + std::string(kVersion) +
+                     R"j(","source":"--key k.pem","tlsa_base":"mx.example.org","port":25,)j"
+                     R"j("owner":"_25._tcp.mx.example.org","ttl":300,"record":{"usage":3,"selector":1,"mtype":1,)j"
+                     R"j("data":")j" +
+                     hex + R"j(","text":"3 1 1 )j" + hex +
+                     R"j(","parameters":"DANE-EE(3) SPKI(1) SHA2-256(1)","usage_name":"DANE-EE",)j"
+                     R"j("selector_name":"SPKI","mtype_name":"SHA2-256"},)j"
+                     R"j("zone":"_25._tcp.mx.example.org. 300 IN TLSA 3 1 1 )j" +
+                     hex + R"j(","warnings":["w"]})j";
+  EXPECT_EQ(generate_to_json({"--key k.pem", "mx.example.org", 25, 300, g}), want);
+  auto bare = generate_to_json({"--key k.pem", "", 25, std::nullopt, g});
+  EXPECT_NE(bare.find(R"j("tlsa_base":null,"port":null,"owner":null,"ttl":null,)j"), std::string::npos) << bare;
+  EXPECT_NE(bare.find(R"j("zone":null,)j"), std::string::npos) << bare;
   EXPECT_EQ(*tlsa_owner("mx.example.org", 465), "_465._tcp.mx.example.org.");
   EXPECT_FALSE(tlsa_owner("bad..name", 25));
   // The generic form parses back to the same record.

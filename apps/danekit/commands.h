@@ -4,7 +4,9 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <initializer_list>
 #include <string>
+#include <string_view>
 
 #include "danekit/check.h"
 
@@ -34,6 +36,21 @@ struct ResolverFlags {
 };
 void add_resolver_flags(CLI::App& cmd, ResolverFlags& flags);
 
+// --format and its alias --json, the same on every command (docs/cli.md).
+// `format` holds the command's default until the option is given.
+struct FormatFlags {
+  std::string format;
+  bool json = false;
+  CLI::Option* option = nullptr;  // --format, to tell given from default
+};
+// Registers --format (help: `values`, e.g. "text or json (schema danekit.dnssec/1)")
+// and --json ("Same as --format json").
+void add_format_flags(CLI::App& cmd, FormatFlags& flags, std::string values);
+// The format asked for: --json means json; --json beside another --format, or a
+// value not in `allowed`, is a usage-error message (one line) in `error`.
+std::string chosen_format(const FormatFlags& flags, std::initializer_list<std::string_view> allowed,
+                          std::string& error);
+
 // The options `check` and `scan` share (check_command.cc): resolver, -4/-6,
 // --helo, --timeout and the policy options --days, --insecure-mx-policy and the
 // hidden --port.
@@ -43,6 +60,8 @@ struct CheckFlags {
   bool only4 = false, only6 = false;
   bool allow_special = false;
   bool other_cert = true;  // the command's default; --[no-]other-certificate
+  bool mta_sts = true;     // --[no-]mta-sts
+  std::string ca_file;     // --ca-file: CAs trusted beside the system store (MTA-STS)
   double timeout = 30;
   int days = 0;
   int port = 25;

@@ -5,21 +5,92 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
-#include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "danekit/dns.h"
 #include "danekit/mta_sts.h"
-#include "danekit/version.h"
+#include "danekit/pkix.h"
+#include "danekit/resolver.h"
+#include "danekit/sts_policy.h"
+#include "report/writers.h"
 
 namespace danekit::cli {
 
 namespace {
 
 struct GenerateArgs {
-  std::string domain, mode, max_age, format = "text";
+  std::string domain, mode, max_age;
+  FormatFlags format{"text"};
   std::vector<std::string> mx, current_mx;
+  bool check = false;
+  ResolverFlags resolver;
+  std::string ca_file;
+  double timeout = 10;
 };
+
+// Exit statuses of --check (docs/cli.md): the live policy is the generated one,
+// or it differs (publish), or danekit could not find out (its DNS lookup failed).
+constexpr int kLiveInSync = 0, kLiveDiffers = 1, kLiveUnknown = 3;
+
+// Compares the live record and policy with the generated ones; adds warnings.
+int compare_live(const GenerateArgs& a, const std::string& domain, const std::string& body, const std::string& id,
+                 report::MtaStsGenerated& out) {
+  ResolverConfig rc;
+  rc.trust_anchor_file = a.resolver.trust_anchor;
+  rc.root_hints_file = a.resolver.root_hints;
+  rc.forwarder = a.resolver.forwarder;
+  auto live = fetch_live_sts(domain, rc, a.ca_file, std::chrono::milliseconds(static_cast<long>(a.timeout * 1000)));
+  auto& l = out.live;
+  l.checked = true;
+  l.fetch = live.fetch ? live.fetch->outcome : "not-fetched";
+  if (live.record.failed()) {
+    l.record = "lookup-failed";
+    l.state = "unknown";
+    l.detail =
+        fmt::format("the TXT lookup at _mta-sts.{} failed: {}", domain,
+                    live.record.detail.empty() ? std::string(to_string(live.record.security)) : live.record.detail);
+    return kLiveUnknown;
+  }
+  auto rec = sts::parse_sts_txt(txt_records(live.record));
+  l.record = std::string(sts::to_string(rec.status));
+  l.id = rec.id;
+  if (rec.status == sts::RecordStatus::valid) l.id_matches = rec.id == id;
+  if (live.fetch && live.fetch->outcome == "ok") {
+    l.body_matches = live.fetch->body == body;
+  } else if (rec.status == sts::RecordStatus::valid) {
+    l.detail = live.fetch
+                   ? fmt::format("fetching the live policy failed ({}): {}", live.fetch->outcome, live.fetch->detail)
+                   : fmt::format("{} has no address", live.policy_host);
+  }
+  // The live body changed without an id change: the live id is the one made
+  // for the generated body while the live body is another, or it is a
+  // danekit-made id (the body's digest) of a body other than the live one.
+  bool stale = false;
+  if (l.body_matches) {
+    bool digest_like = rec.id.size() == 32 && std::all_of(rec.id.begin(), rec.id.end(), [](char c) {
+                         return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                       });
+    stale = (!*l.body_matches && rec.id == id) || (digest_like && rec.id != sts::policy_id(live.fetch->body));
+  }
+  if (stale) {
+    l.state = "stale-id";
+    out.warnings.push_back(report::catalog_reason(
+        "sts-id-stale",
+        fmt::format("the live policy of {} is not the one its TXT id {} was made for: the body changed without an "
+                    "id change, so senders that cached the policy keep the old one until max_age runs out",
+                    domain, rec.id)));
+    return kLiveDiffers;
+  }
+  if (l.body_matches == true) {
+    l.state = "in-sync";
+    return kLiveInSync;
+  }
+  l.state = "differs";
+  if (l.detail.empty())
+    l.detail = l.body_matches == false ? "the live policy differs from the generated one"
+                                       : fmt::format("no valid live record ({})", l.record);
+  return kLiveDiffers;
+}
 
 // An --mx value as it goes into the policy: lower-case A-labels, no trailing
 // dot, "*." kept in front. The pattern rules are the matcher's
@@ -50,8 +121,9 @@ std::optional<std::uint32_t> parse_max_age(const std::string& s) {
 }
 
 int run_generate(const GenerateArgs& a) {
-  if (a.format != "text" && a.format != "json")
-    return usage_error(fmt::format("--format must be text or json, not '{}'", a.format));
+  std::string format_error;
+  auto format = chosen_format(a.format, {"text", "json"}, format_error);
+  if (!format_error.empty()) return usage_error(format_error);
   if (a.domain.empty()) return usage_error("mta-sts generate needs --domain DOMAIN");
   auto domain = normalize_mail_domain(a.domain);
   if (!domain) return usage_error(fmt::format("--domain {}: {}", a.domain, domain.error()));
@@ -94,13 +166,19 @@ int run_generate(const GenerateArgs& a) {
   auto txt_value = sts::sts_txt_value(id);
   auto url = fmt::format("https://mta-sts.{}/.well-known/mta-sts.txt", *domain);
 
-  nlohmann::json current_json = nlohmann::json::array(), warnings = nlohmann::json::array();
-  std::vector<std::string> warning_lines;
+  report::MtaStsGenerated out;
+  out.domain = *domain;
+  out.mode = std::string(sts::to_string(*mode));
+  out.max_age = *max_age;
+  out.mx = spec.mx;
+  out.policy_url = url;
+  out.policy = body;
+  out.id = id;
+  out.txt_name = txt_name.substr(0, txt_name.size() - 1);  // JSON names carry no trailing dot
+  out.txt_value = txt_value;
   for (const auto& host : current) {
     auto m = sts::match_mx(host, spec.mx);
-    current_json.push_back({{"host", host},
-                            {"covered", m.covered},
-                            {"pattern", m.covered ? nlohmann::json(m.pattern) : nlohmann::json(nullptr)}});
+    out.current_mx.push_back({host, m.covered, m.covered ? m.pattern : std::string()});
     if (m.covered) continue;
     std::string text =
         *mode == sts::Mode::none
@@ -112,36 +190,44 @@ int run_generate(const GenerateArgs& a) {
                           *mode == sts::Mode::enforce
                               ? "do not deliver mail to it"
                               : "deliver to it but count it as a policy failure (in TLS-RPT reports)");
-    warnings.push_back({{"code", "sts-mx-not-covered"}, {"text", text}});
-    warning_lines.push_back(fmt::format("{} (sts-mx-not-covered)", text));
-    for (const auto& f : m.findings) {
-      warnings.push_back({{"code", f.code}, {"text", f.text}});
-      warning_lines.push_back(fmt::format("{} ({})", f.text, f.code));
-    }
+    out.warnings.push_back(report::catalog_reason("sts-mx-not-covered", text, host));
+    for (const auto& f : m.findings) out.warnings.push_back(report::catalog_reason(f.code, f.text, host));
   }
-  for (const auto& w : warning_lines) fmt::print(stderr, "danekit: warning: {}\n", w);
+  int status = 0;
+  if (a.check) {
+    if (!(a.timeout >= 1 && a.timeout <= 600)) return usage_error("--timeout must be between 1 and 600 seconds");
+    if (!a.ca_file.empty()) {
+      auto trust = PkixTrust::load(a.ca_file);
+      if (!trust) return usage_error("--ca-file: " + trust.error());
+    }
+    try {
+      status = compare_live(a, *domain, body, id, out);
+    } catch (const ResolverError& e) {
+      return usage_error(e.what());
+    }
+  } else if (!a.resolver.trust_anchor.empty() || !a.resolver.root_hints.empty() || !a.resolver.forwarder.empty() ||
+             !a.ca_file.empty()) {
+    return usage_error("--trust-anchor, --root-hints, --resolver and --ca-file go with --check");
+  }
+  for (const auto& w : out.warnings) fmt::print(stderr, "danekit: warning: {} ({})\n", w.text, w.code);
 
-  if (a.format == "json") {
-    nlohmann::json mx = spec.mx;
-    nlohmann::json out{{"schema", "danekit.mta-sts-generate/1"},
-                       {"danekit", std::string(kVersion)},
-                       {"domain", *domain},
-                       {"mode", std::string(sts::to_string(*mode))},
-                       {"max_age", *max_age},
-                       {"mx", mx},
-                       {"policy_url", url},
-                       {"policy", body},
-                       {"id", id},
-                       {"txt", {{"name", txt_name}, {"value", txt_value}}},
-                       {"current_mx", current_json},
-                       {"warnings", warnings}};
-    fmt::print("{}\n", out.dump());
-    return 0;
+  if (format == "json") {
+    fmt::print("{}\n", report::mta_sts_generate_json(out));
+    return status;
   }
   // The body verbatim, CRLF line ends included, between comment lines.
   fmt::print("# Policy file: serve it as text/plain at {}\n{}\n# TXT record\n{} IN TXT \"{}\"\n", url, body, txt_name,
              txt_value);
-  return 0;
+  if (a.check) {
+    const auto& l = out.live;
+    std::string what = l.state == "in-sync"    ? "the live policy is this one"
+                       : l.state == "stale-id" ? "the live policy differs and its id is stale"
+                       : l.state == "unknown"  ? "could not read the live policy"
+                                               : "the live policy differs: publish the file above, then the TXT record";
+    fmt::print("# Live (--check): {}; record {}{}, fetch {}{}\n", what, l.record, l.id.empty() ? "" : " id " + l.id,
+               l.fetch, l.detail.empty() ? "" : " (" + l.detail + ")");
+  }
+  return status;
 }
 
 }  // namespace
@@ -157,7 +243,13 @@ void add_mta_sts_command(CLI::App& app, Action& action) {
   gen->add_option("--mode", g->mode, "enforce, testing or none");
   gen->add_option("--max-age", g->max_age, "Seconds senders may cache the policy (0-31557600)");
   gen->add_option("--current-mx", g->current_mx, "An MX host the domain has now: warn if no pattern covers it");
-  gen->add_option("--format", g->format, "text or json (schema danekit.mta-sts-generate/1)")->capture_default_str();
+  add_format_flags(*gen, g->format, "text or json (schema danekit.mta-sts-generate/1)");
+  gen->add_flag("--check", g->check,
+                "Also fetch the live record and policy and compare: exit 0 the live policy is this one, 1 it "
+                "differs or its id is stale (the body changed without an id change), 3 the lookup failed");
+  add_resolver_flags(*gen, g->resolver);
+  gen->add_option("--ca-file", g->ca_file, "--check: PEM CAs trusted beside the system store for the policy host");
+  gen->add_option("--timeout", g->timeout, "--check: seconds for each lookup and the fetch (1-600)");
   gen->callback([g, &action] { action = [g] { return run_generate(*g); }; });
 }
 

@@ -31,6 +31,10 @@ struct CheckOptions {
   // signature algorithms, for a second certificate (on for check; scan asks
   // with --other-certificate: one more connection per address).
   bool other_certificate = true;
+  // MTA-STS and TLS-RPT beside DANE (danekit/sts_policy.h): the TXT lookups,
+  // the policy fetch, and the Web PKI judgment of every chain for its MX host.
+  bool mta_sts = true;
+  std::string ca_file;  // PEM CAs trusted beside the system store (policy fetch and MX certificates)
 };
 
 // Runs the checks concurrently; reports come back in input order. Domains must

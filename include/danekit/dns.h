@@ -36,6 +36,7 @@ inline constexpr std::uint16_t A = 1;
 inline constexpr std::uint16_t CNAME = 5;
 inline constexpr std::uint16_t SOA = 6;
 inline constexpr std::uint16_t MX = 15;
+inline constexpr std::uint16_t TXT = 16;
 inline constexpr std::uint16_t AAAA = 28;
 inline constexpr std::uint16_t TLSA = 52;
 }  // namespace rrtype

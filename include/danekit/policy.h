@@ -57,6 +57,9 @@ struct MxPlan {
 
 MxPlan plan_mx(const std::string& domain, const Answer& mx);
 
+// The report's record of one answer (docs/json.md "DNS answers").
+DnsStatus status_of(const Answer& a);
+
 struct HostFacts {
   MxTarget target;
   std::optional<Answer> a;  // absent when the family is turned off

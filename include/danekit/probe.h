@@ -34,6 +34,13 @@ enum class Outcome {
 };
 std::string_view to_string(Outcome o);
 
+// Whether a served chain validates under the Web PKI for the MX host name, as
+// an MTA-STS sender requires (RFC 8461 §4.2): a trusted issuer (the system
+// store plus --ca-file), the name in the certificate, in its dates, over TLS
+// 1.2 or later. not_checked: there was no chain to judge.
+enum class Pkix { not_checked, valid, invalid };
+std::string_view to_string(Pkix p);
+
 enum class ProbeMode {
   dane,           // usable TLSA: authenticate against `records`
   encrypt,        // TLSA present but none usable: TLS mandatory, no authentication
@@ -53,6 +60,9 @@ struct ProbeRequest {
   // default, as senders offer. A server holding an RSA and an ECDSA
   // certificate picks by this offer, so danekit asks once per key type.
   std::string sigalgs;
+  // When set, the chain is also judged under the Web PKI for this name
+  // (ProbeResult::pkix), offline, apart from the DANE verification.
+  std::string pkix_name;
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds command_timeout{10000};  // whole reply budget per command
   std::chrono::milliseconds total_timeout{30000};    // the whole exchange
@@ -75,8 +85,10 @@ struct ProbeResult {
   std::vector<CertInfo> chain;  // as sent by the server, leaf first
   int match_depth = -1;         // chain depth OpenSSL matched, -1 if none
   std::optional<TlsaRecord> matched;
-  std::string matched_name;  // reference identifier a DANE-TA leaf matched, if any
-  std::string verify_error;  // OpenSSL's verification error text, if any
+  std::string matched_name;       // reference identifier a DANE-TA leaf matched, if any
+  std::string verify_error;       // OpenSSL's verification error text, if any
+  Pkix pkix = Pkix::not_checked;  // for ProbeRequest::pkix_name
+  std::string pkix_detail;        // why invalid or not checked; the issuer when valid
   std::chrono::milliseconds elapsed{0};
   // The server's other certificate: with the default offer it served `chain`;
   // offered only the other key type's signature algorithms (RSA when the leaf

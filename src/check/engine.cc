@@ -39,6 +39,7 @@
 
 #include "check/orchestrator.h"
 #include "check/seams.h"
+#include "danekit/pkix.h"
 #include "dns/unbound/unbound_resolver.h"
 #include "net/async_semaphore.h"
 #include "net/smtp_probe.h"
@@ -238,7 +239,14 @@ bool touched_by_failure(const CheckReport& r) {
     return d.kind == AnswerKind::failure && d.security == Security::indeterminate;
   };
   if (!r.determined || failed(r.mx_answer)) return true;
+  if (r.mta_sts.checked &&
+      (failed(r.mta_sts.record_dns) || r.mta_sts.fetch == "timeout" || r.mta_sts.fetch == "connect-failed"))
+    return true;
+  if (r.tls_rpt.checked && failed(r.tls_rpt.dns)) return true;
   for (const auto& m : r.mx) {
+    for (const auto& a : m.sts_sessions)
+      if (a.failure == "timeout" || a.failure == "reset" || a.failure == "closed" || !a.local_cause.empty())
+        return true;
     for (const auto& d : m.dns)
       if (failed(d)) return true;
     for (const auto& a : m.addresses)
@@ -274,6 +282,7 @@ struct Engine::Impl : Resolver, Prober {
   EngineLimits limits;
   std::vector<std::unique_ptr<Shard>> shards;
   SystemClock clock;
+  std::shared_ptr<const PkixTrust> pkix;  // the Web PKI store for MTA-STS (system + --ca-file)
   std::unique_ptr<asio::thread_pool> store_pool;
   std::mt19937_64 rng{std::random_device{}()};
 
@@ -408,7 +417,26 @@ struct Engine::Impl : Resolver, Prober {
   asio::awaitable<ProbeResult> probe(ProbeRequest req, std::int64_t at) override {
     Shard& s = owner(req.address);
     auto session = co_await on(s, owned_session(s, req));
-    co_return finish_probe(*session, req, at);
+    ProbeResult r = finish_probe(*session, req, at);
+    if (!req.pkix_name.empty() && pkix) {
+      auto j = pkix->judge(r.chain, req.pkix_name, r.tls_version, at);
+      r.pkix = j.pkix;
+      r.pkix_detail = std::move(j.detail);
+    }
+    co_return r;
+  }
+
+  // ---- MTA-STS policy fetches ------------------------------------------------
+
+  asio::awaitable<HttpsFetchResult> fetch(HttpsFetchRequest req) override {
+    Shard& s = owner(req.host);
+    co_return co_await on(s, owned_fetch(s, std::move(req)));
+  }
+
+  asio::awaitable<HttpsFetchResult> owned_fetch(Shard& s, HttpsFetchRequest req) {
+    co_await s.connections->acquire();
+    SemaphoreSlot slot(*s.connections);
+    co_return co_await https_fetch(std::move(req));
   }
 
   asio::awaitable<std::shared_ptr<const SmtpSession>> owned_session(Shard& s, ProbeRequest req) {
@@ -566,6 +594,11 @@ Engine::Engine(const EngineOptions& options) : impl_(std::make_unique<Impl>()) {
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   if (L.threads == 0) L.threads = cores;
   L.threads = std::min(L.threads, 64u);
+  if (options.check.mta_sts) {
+    auto trust = PkixTrust::load(options.check.ca_file);
+    if (!trust) throw ResolverError(trust.error());
+    I.pkix = *trust;
+  }
 
   // Descriptor plan: what is open already and a reserve for the process
   // (output, state, libunbound's pipes), a share for libunbound's sockets, the

@@ -9,6 +9,8 @@
 #include <functional>
 #include <memory>
 
+#include "danekit/sts_policy.h"
+#include "dns/unbound/wire.h"
 #include "net/gather.h"
 
 namespace danekit {
@@ -22,12 +24,21 @@ constexpr const char* kRsaSigalgs =
     "rsa_pss_rsae_sha256:rsa_pss_rsae_sha384:rsa_pss_rsae_sha512:rsa_pkcs1_sha256:rsa_pkcs1_sha384:rsa_pkcs1_sha512";
 constexpr const char* kEcdsaSigalgs = "ecdsa_secp256r1_sha256:ecdsa_secp384r1_sha384:ecdsa_secp521r1_sha512";
 
+struct Done {};
+
 struct Job {
   Resolver& resolver;
   Prober& prober;
   const CheckOptions& opt;
   PolicyContext policy;
   std::string local_cause;
+
+  // The DANE part's facts, then the MTA-STS part's.
+  Answer mx;
+  MxPlan mx_plan;
+  std::vector<HostPlan> plans;
+  std::vector<std::vector<ProbeResult>> probes;
+  StsFacts sts;
 
   void note(const std::string& cause) {
     if (local_cause.empty() && !cause.empty()) local_cause = cause;
@@ -104,46 +115,148 @@ struct Job {
     }
   }
 
-  asio::awaitable<CheckReport> run(std::string domain) {
-    Answer mx = co_await lookup(domain, rrtype::MX);
-    MxPlan mx_plan = plan_mx(domain, mx);
-    std::vector<HostPlan> plans;
-    std::vector<std::vector<ProbeResult>> probes;
-    if (!mx_plan.stop) {
-      std::vector<std::function<asio::awaitable<HostPlan>()>> hosts;
-      for (const auto& t : mx_plan.hosts)
-        hosts.push_back([this, domain, sec = mx_plan.mx_security, t] { return host(domain, sec, t); });
-      plans = co_await gather(std::move(hosts));
+  asio::awaitable<Done> dane_part(std::string domain) {
+    mx = co_await lookup(domain, rrtype::MX);
+    mx_plan = plan_mx(domain, mx);
+    if (mx_plan.stop) co_return Done{};
+    std::vector<std::function<asio::awaitable<HostPlan>()>> hosts;
+    for (const auto& t : mx_plan.hosts)
+      hosts.push_back([this, domain, sec = mx_plan.mx_security, t] { return host(domain, sec, t); });
+    plans = co_await gather(std::move(hosts));
 
-      // Every address of every host at once; results are regrouped per host.
-      std::vector<std::function<asio::awaitable<ProbeResult>()>> work;
-      std::vector<std::size_t> owner;
-      std::vector<ProbeRequest> work_requests;
-      for (std::size_t i = 0; i < plans.size(); ++i) {
-        if (!plans[i].probe) continue;
-        for (const auto& address : plans[i].addresses) {
-          ProbeRequest req;
-          req.address = address;
-          req.port = opt.port;
-          req.mode = plans[i].mode;
-          req.records = plans[i].usable;
-          req.tlsa_base = plans[i].report.tlsa_base;
-          req.extra_names = plans[i].extra_names;
-          req.helo = opt.helo;
-          req.connect_timeout = opt.connect_timeout;
-          req.command_timeout = opt.command_timeout;
-          req.total_timeout = opt.timeout;
-          work.push_back([this, req] { return probe(req); });
-          work_requests.push_back(req);
-          owner.push_back(i);
-        }
+    // Every address of every host at once; results are regrouped per host.
+    std::vector<std::function<asio::awaitable<ProbeResult>()>> work;
+    std::vector<std::size_t> owner;
+    std::vector<ProbeRequest> work_requests;
+    for (std::size_t i = 0; i < plans.size(); ++i) {
+      if (!plans[i].probe) continue;
+      for (const auto& address : plans[i].addresses) {
+        ProbeRequest req = request(address, plans[i].report.tlsa_base);
+        req.mode = plans[i].mode;
+        req.records = plans[i].usable;
+        req.extra_names = plans[i].extra_names;
+        // The Web PKI judgment for MTA-STS rides on this session when its SNI
+        // is the MX host name (offline, after the DANE verification).
+        if (opt.mta_sts && plans[i].report.tlsa_base == plans[i].report.host) req.pkix_name = plans[i].report.host;
+        work.push_back([this, req] { return probe(req); });
+        work_requests.push_back(req);
+        owner.push_back(i);
       }
-      auto results = co_await gather(std::move(work));
-      co_await other_certificates(plans, owner, work_requests, results);
-      probes.resize(plans.size());
-      for (std::size_t k = 0; k < results.size(); ++k) probes[owner[k]].push_back(std::move(results[k]));
     }
-    co_return decide(domain, mx, mx_plan, std::move(plans), std::move(probes), policy);
+    auto results = co_await gather(std::move(work));
+    co_await other_certificates(plans, owner, work_requests, results);
+    probes.resize(plans.size());
+    for (std::size_t k = 0; k < results.size(); ++k) probes[owner[k]].push_back(std::move(results[k]));
+    co_return Done{};
+  }
+
+  ProbeRequest request(const std::string& address, const std::string& sni) const {
+    ProbeRequest req;
+    req.address = address;
+    req.port = opt.port;
+    req.tlsa_base = sni;
+    req.helo = opt.helo;
+    req.connect_timeout = opt.connect_timeout;
+    req.command_timeout = opt.command_timeout;
+    req.total_timeout = opt.timeout;
+    return req;
+  }
+
+  asio::awaitable<Answer> txt(std::string name) {
+    if (name.size() > 253) {
+      Answer a;
+      a.qname = name;
+      a.qtype = rrtype::TXT;
+      a.security = Security::insecure;
+      a.kind = AnswerKind::nxdomain;
+      a.detail = "the name is longer than 253 characters: no sender can look it up";
+      co_return a;
+    }
+    co_return co_await lookup(std::move(name), rrtype::TXT);
+  }
+
+  // MTA-STS and TLS-RPT: the two TXT records, then the policy host's
+  // addresses and the fetch (RFC 8461 §3.3), alongside the DANE part.
+  asio::awaitable<Done> sts_part(std::string domain) {
+    sts.checked = true;
+    std::vector<std::function<asio::awaitable<Answer>()>> records;
+    records.push_back([this, domain] { return txt("_mta-sts." + domain); });
+    records.push_back([this, domain] { return txt("_smtp._tls." + domain); });
+    auto answers = co_await gather(std::move(records));
+    sts.sts_txt = std::move(answers[0]);
+    sts.rpt_txt = std::move(answers[1]);
+    if (!sts_record_allows_fetch(sts.sts_txt)) co_return Done{};
+    sts.policy_host = "mta-sts." + domain;
+    if (sts.policy_host.size() > 253) co_return Done{};
+    std::vector<std::function<asio::awaitable<Answer>()>> families;
+    if (policy.ipv4) families.push_back([this] { return lookup(sts.policy_host, rrtype::A); });
+    if (policy.ipv6) families.push_back([this] { return lookup(sts.policy_host, rrtype::AAAA); });
+    auto found = co_await gather(std::move(families));
+    std::size_t k = 0;
+    if (policy.ipv4) sts.policy_a = found[k++];
+    if (policy.ipv6) sts.policy_aaaa = found[k++];
+    HttpsFetchRequest req;
+    req.host = sts.policy_host;
+    req.ca_file = opt.ca_file;
+    req.timeout = opt.command_timeout;
+    for (const auto& a : found) {
+      if (a.failed()) continue;
+      for (const auto& rd : a.rdata)
+        if (auto addr = parse_address_rdata(a.qtype, rd)) req.addresses.push_back(*addr);
+    }
+    if (req.addresses.empty()) co_return Done{};
+    HttpsFetchResult r = co_await prober.fetch(std::move(req));
+    StsFetchFacts f;
+    f.outcome = to_string(r.outcome);
+    f.address = r.address;
+    f.status = r.status;
+    f.content_type = r.content_type;
+    f.location = r.location;
+    f.body = std::move(r.body);
+    f.detail = r.detail;
+    sts.fetch = std::move(f);
+    co_return Done{};
+  }
+
+  // The sessions an MTA-STS sender has where the DANE sender's do not serve:
+  // hosts a DANE sender does not connect to, and, when a policy came back,
+  // hosts whose DANE session used another SNI than the MX host name.
+  asio::awaitable<std::vector<std::vector<ProbeResult>>> sts_sessions() {
+    std::vector<std::vector<ProbeResult>> out(plans.size());
+    bool policy_fetched = sts.fetch && sts.fetch->outcome == "ok";
+    std::vector<std::function<asio::awaitable<ProbeResult>()>> work;
+    std::vector<std::size_t> owner;
+    for (std::size_t i = 0; i < plans.size(); ++i) {
+      const auto& r = plans[i].report;
+      bool need = !plans[i].probe || (policy_fetched && r.tlsa_base != r.host);
+      if (!need || plans[i].addresses.empty()) continue;
+      for (const auto& address : plans[i].addresses) {
+        ProbeRequest req = request(address, r.host);
+        req.mode = ProbeMode::opportunistic;
+        req.pkix_name = r.host;
+        work.push_back([this, req] { return probe(req); });
+        owner.push_back(i);
+      }
+    }
+    if (work.empty()) co_return out;
+    auto results = co_await gather(std::move(work));
+    for (std::size_t k = 0; k < results.size(); ++k) out[owner[k]].push_back(std::move(results[k]));
+    co_return out;
+  }
+
+  asio::awaitable<CheckReport> run(std::string domain) {
+    std::vector<std::function<asio::awaitable<Done>()>> parts;
+    parts.push_back([this, domain] { return dane_part(domain); });
+    if (opt.mta_sts) parts.push_back([this, domain] { return sts_part(domain); });
+    co_await gather(std::move(parts));
+    std::vector<std::vector<ProbeResult>> extra;
+    if (opt.mta_sts && !mx_plan.stop) extra = co_await sts_sessions();
+    CheckReport rep = decide(domain, mx, mx_plan, std::move(plans), std::move(probes), policy);
+    for (std::size_t i = 0; i < extra.size() && i < rep.mx.size(); ++i) {
+      if (extra[i].size() == rep.mx[i].addresses.size()) rep.mx[i].sts_sessions = std::move(extra[i]);
+    }
+    apply_sts(rep, sts);
+    co_return rep;
   }
 };
 

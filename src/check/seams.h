@@ -11,6 +11,7 @@
 
 #include "danekit/dns.h"
 #include "danekit/probe.h"
+#include "sts/https_fetch.h"
 
 namespace danekit {
 
@@ -33,6 +34,9 @@ class Prober {
   // The probe of one address for one domain; never throws for anything the
   // peer does. `at` is the verification time (seconds since the epoch).
   virtual boost::asio::awaitable<ProbeResult> probe(ProbeRequest req, std::int64_t at) = 0;
+  // The MTA-STS policy fetch (RFC 8461 §3.3) from the given addresses; never
+  // throws for anything the peer does.
+  virtual boost::asio::awaitable<HttpsFetchResult> fetch(HttpsFetchRequest req) = 0;
 };
 
 class Clock {

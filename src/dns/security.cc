@@ -30,6 +30,7 @@ std::string rrtype_name(std::uint16_t type) {
     case rrtype::CNAME: return "CNAME";
     case rrtype::SOA: return "SOA";
     case rrtype::MX: return "MX";
+    case rrtype::TXT: return "TXT";
     case rrtype::AAAA: return "AAAA";
     case rrtype::TLSA: return "TLSA";
   }

@@ -16,10 +16,6 @@
 
 namespace danekit {
 
-namespace {
-
-constexpr std::size_t max_mx_hosts = 10;
-
 DnsStatus status_of(const Answer& a) {
   DnsStatus s;
   s.name = a.qname;
@@ -31,6 +27,10 @@ DnsStatus status_of(const Answer& a) {
   s.cname_targets = a.cname_targets;
   return s;
 }
+
+namespace {
+
+constexpr std::size_t max_mx_hosts = 10;
 
 bool absent(const Answer& a) { return a.kind == AnswerKind::nodata || a.kind == AnswerKind::nxdomain; }
 

@@ -67,6 +67,15 @@ std::string_view to_string(Outcome o) {
   return "not-checked";
 }
 
+std::string_view to_string(Pkix p) {
+  switch (p) {
+    case Pkix::valid: return "valid";
+    case Pkix::invalid: return "invalid";
+    case Pkix::not_checked: return "not-checked";
+  }
+  return "not-checked";
+}
+
 std::string_view to_string(RecordStatus s) {
   switch (s) {
     case RecordStatus::unchecked: return "unchecked";

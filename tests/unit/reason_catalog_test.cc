@@ -25,7 +25,9 @@ TEST(ReasonCatalog, CodesAreUniqueAndComplete) {
   for (const auto& r : reason_catalog()) {
     EXPECT_TRUE(seen.insert(r.code).second) << "duplicate " << r.code;
     EXPECT_TRUE(r.group == "check" || r.group == "local" || r.group == "mta-sts") << r.code;
-    EXPECT_TRUE(r.severity == "E" || r.severity == "W" || r.severity == "I" || r.severity == "I/W") << r.code;
+    EXPECT_TRUE(r.severity == "E" || r.severity == "W" || r.severity == "I" || r.severity == "I/W" ||
+                r.severity == "E/W")
+        << r.code;
     EXPECT_FALSE(r.meaning.empty()) << r.code;
     EXPECT_EQ(r.meaning.find('|'), std::string::npos) << r.code << ": a '|' breaks the markdown table";
     EXPECT_EQ(r.fix.find('|'), std::string::npos) << r.code;

@@ -90,6 +90,17 @@ struct World {
   }();
   std::vector<std::string> queried;  // what the ladder asked, in order
   std::vector<ProbeRequest> probed;  // what the orchestrator asked the prober
+  // MTA-STS (off unless a test turns it on): the policy server, and the Web
+  // PKI judgment of a probe with a pkix_name (default: valid).
+  bool mta_sts = false;
+  std::function<HttpsFetchResult(const HttpsFetchRequest&)> policy_server = [](const HttpsFetchRequest&) {
+    HttpsFetchResult r;
+    r.outcome = FetchOutcome::connect_failed;
+    r.detail = "connection refused";
+    return r;
+  };
+  std::function<Pkix(const ProbeRequest&)> webpki = [](const ProbeRequest&) { return Pkix::valid; };
+  std::vector<HttpsFetchRequest> fetched;
 
   void add(Answer a) { dns[{a.qname, a.qtype}] = std::move(a); }
   Answer lookup(const std::string& name, std::uint16_t type) {
@@ -104,6 +115,11 @@ struct World {
     ProbeResult p;
     p.address = req.address;
     p.outcome = server(req);
+    if (!req.pkix_name.empty() && p.outcome != Outcome::unreachable && p.outcome != Outcome::no_starttls) {
+      p.pkix = webpki(req);
+      p.pkix_detail =
+          p.pkix == Pkix::valid ? "valid for " + req.pkix_name : "the certificate does not name " + req.pkix_name;
+    }
     if (p.outcome == Outcome::verified && !req.records.empty()) {
       p.matched = req.records.front();  // what OpenSSL reports on a match
       p.match_depth = req.records.front().usage == usage::dane_ee ? 0 : 1;
@@ -122,6 +138,10 @@ struct World {
     World& w;
     explicit FakeProber(World& world) : w(world) {}
     boost::asio::awaitable<ProbeResult> probe(ProbeRequest req, std::int64_t) override { co_return w.serve(req); }
+    boost::asio::awaitable<HttpsFetchResult> fetch(HttpsFetchRequest req) override {
+      w.fetched.push_back(req);
+      co_return w.policy_server(req);
+    }
   };
   struct FixedClock : Clock {
     std::int64_t t;
@@ -136,6 +156,7 @@ struct World {
     FixedClock clock(ctx.now ? ctx.now : 1800000000);
     CheckOptions opt;
     opt.policy = ctx;
+    opt.mta_sts = mta_sts;
     std::optional<DomainResult> out;
     std::exception_ptr error;
     boost::asio::co_spawn(io, check_domain(domain, resolver, prober, clock, opt),

@@ -1,7 +1,9 @@
 // danekit check DOMAIN...
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -12,6 +14,7 @@
 #include "danekit/dns.h"
 #include "danekit/dnssec_audit.h"
 #include "danekit/monitoring.h"
+#include "danekit/pkix.h"
 #include "danekit/report.h"
 
 namespace danekit::cli {
@@ -66,7 +69,27 @@ struct CheckArgs {
   int warn_days = NagiosOptions{}.warn_days;
   int crit_days = NagiosOptions{}.crit_days;
   bool expect_dane = false;
+  std::string width = "auto";  // --width: auto, or columns (0: no wrapping)
+  bool verbose = false;
 };
+
+// The text report's width: --width when given (0: no wrapping), else the
+// terminal's when stdout is one, else COLUMNS, else 80 on a terminal and no
+// wrapping into a pipe or file. A terminal size or COLUMNS outside 20-1000 is
+// ignored.
+int text_width(const CheckArgs& a) {
+  if (a.width != "auto") return std::stoi(a.width);  // checked by monitoring_flags_error
+  const bool tty = isatty(STDOUT_FILENO) != 0;
+  auto sane = [](long n) { return n >= 20 && n <= 1000; };
+  winsize ws{};
+  if (tty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && sane(ws.ws_col)) return ws.ws_col;
+  if (const char* c = std::getenv("COLUMNS"); c && *c) {
+    char* end = nullptr;
+    long n = std::strtol(c, &end, 10);
+    if (*end == '\0' && sane(n)) return static_cast<int>(n);
+  }
+  return tty ? 80 : 0;
+}
 
 // Under --nagios a usage error is the plugin status UNKNOWN: the status line
 // on stdout (what the monitoring system shows) and the usual one line on
@@ -90,6 +113,14 @@ std::string monitoring_flags_error(const CheckArgs& a) {
   if (a.warn_days < 0 || a.warn_days > 3650) return "--warn-days must be between 0 and 3650";
   if (a.crit_days < 0 || a.crit_days > 3650) return "--crit-days must be between 0 and 3650";
   if (a.crit_days > a.warn_days) return "--crit-days must not be greater than --warn-days";
+  if (a.width != "auto") {
+    int n = -1;
+    auto [end, ec] = std::from_chars(a.width.data(), a.width.data() + a.width.size(), n);
+    if (ec != std::errc() || end != a.width.data() + a.width.size() || (n != 0 && (n < 20 || n > 1000)))
+      return "--width must be auto, 0 (no wrapping) or between 20 and 1000";
+  }
+  if ((a.width != "auto" || a.verbose) && (a.nagios || a.json || (!a.format.empty() && a.format != "text")))
+    return "--width and --verbose go with the text report";
   if (!a.nagios &&
       (a.expect_dane || a.warn_days != NagiosOptions{}.warn_days || a.crit_days != NagiosOptions{}.crit_days))
     return "--warn-days, --crit-days and --expect-dane go with --nagios";
@@ -129,15 +160,18 @@ int run_check_checked(const CheckArgs& a) {
   bool color = a.color == "always" || (a.color == "auto" && isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"));
   int status = exit_status::valid;
   if (format == "prometheus") fmt::print("{}", to_prometheus(reports));
+  // Several text reports share one legend and end with the summary line.
+  TextStyle style{color, format == "text" ? text_width(a) : 0, a.verbose, reports.size() == 1};
   for (std::size_t i = 0; i < reports.size(); ++i) {
     if (format == "json") {
       fmt::print("{}\n", to_json(reports[i]));
     } else if (format == "text") {
       if (i > 0) fmt::print("\n");
-      fmt::print("{}", render_text(reports[i], {color}));
+      fmt::print("{}", render_text(reports[i], style));
     }
     status = combine(status, exit_status_for(reports[i]));
   }
+  if (format == "text" && reports.size() > 1) fmt::print("\n{}", render_summary(reports, status, style));
   std::fflush(stdout);
   return status;
 }
@@ -186,6 +220,12 @@ void add_check_flags(CLI::App& cmd, CheckFlags& flags) {
   cmd.add_flag("--other-certificate,!--no-other-certificate", flags.other_cert,
                "Ask each DANE address again offering only the other key type's signature algorithms, for a "
                "second certificate (default: on for check, off for scan)");
+  cmd.add_flag("--mta-sts,!--no-mta-sts", flags.mta_sts,
+               "Also look up MTA-STS and TLS-RPT, fetch the policy and judge every MX certificate under the Web "
+               "PKI (RFC 8461, RFC 8460; default: on)");
+  cmd.add_option("--ca-file", flags.ca_file,
+                 "PEM file of CAs trusted beside the system store for the MTA-STS policy host and MX certificates "
+                 "(a private web CA)");
   cmd.add_option("--port", flags.port, "SMTP port (testing only; DANE for SMTP is port 25)")->group("");
 }
 
@@ -195,6 +235,11 @@ std::string check_flags_error(const CheckFlags& f) {
   if (!(f.timeout >= 1 && f.timeout <= 600)) return "--timeout must be between 1 and 600 seconds";
   if (f.days < 0 || f.days > 3650) return "--days must be between 0 and 3650";
   if (f.port < 1 || f.port > 65535) return "--port must be between 1 and 65535";
+  if (!f.ca_file.empty()) {
+    if (!f.mta_sts) return "--ca-file goes with MTA-STS checks; drop --no-mta-sts";
+    auto trust = PkixTrust::load(f.ca_file);
+    if (!trust) return "--ca-file: " + trust.error();
+  }
   return {};
 }
 
@@ -217,6 +262,8 @@ CheckOptions check_options(const CheckFlags& f) {
   opt.policy.warn_days = f.days;
   opt.policy.flag_special_addresses = !f.allow_special;
   opt.other_certificate = f.other_cert;
+  opt.mta_sts = f.mta_sts;
+  opt.ca_file = f.ca_file;
   opt.policy.ipv4 = !f.only6;
   opt.policy.ipv6 = !f.only4;
   opt.policy.insecure_mx = f.insecure_mx == "may" ? InsecureMxPolicy::may : InsecureMxPolicy::dane;
@@ -241,6 +288,20 @@ void add_check_command(CLI::App& app, Action& action) {
   check->add_flag("--expect-dane", args->expect_dane, "--nagios: a domain without DANE (none) is CRITICAL");
   add_check_flags(*check, args->flags);
   check->add_option("--color", args->color, "auto, always or never");
+  check->add_option("--width", args->width,
+                    "Wrap the text report at N columns (20-1000), or 0 for no wrapping; auto: the terminal's width, "
+                    "else COLUMNS, else 80 on a terminal and no wrapping into a pipe or file");
+  check->add_flag("-v,--verbose", args->verbose,
+                  "Text report: every DNS answer, certificate chain and session detail, also for valid hosts");
+  check->footer(
+      "Exit status (with several domains the worst, in the order 1, 3, 2, 0):\n"
+      "  0   valid: every MX host and address authenticates with DANE\n"
+      "  1   a DANE problem: partial, invalid, unusable, or dnssec-failure from a bogus answer\n"
+      "  2   no DANE: none or no-mail\n"
+      "  3   not determined: DNS failures, timeouts, or danekit's own side (undetermined)\n"
+      "  64  usage error\n"
+      "  70  internal error\n"
+      "With --nagios: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (docs/cli.md).");
   check->callback([args, &action] { action = [args] { return run_check(*args); }; });
 }
 

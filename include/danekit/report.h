@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "danekit/dns.h"
+#include "danekit/mta_sts.h"
 #include "danekit/probe.h"
 #include "danekit/tlsa.h"
 
@@ -100,6 +101,15 @@ struct MxReport {
   HostDane dane = HostDane::none;
   std::vector<ProbeResult> addresses;
   std::vector<Reason> reasons;
+  // MTA-STS (RFC 8461 §4.1): whether an mx pattern of the domain's valid
+  // policy covers this host (nullopt: no valid policy), and which pattern.
+  std::optional<bool> mta_sts_covered;
+  std::string mta_sts_pattern;
+  // Sessions an MTA-STS sender has with this host's addresses where they
+  // differ from the DANE sender's (another SNI, or a host a DANE sender does
+  // not connect to); index-aligned with `addresses` when not empty. Not
+  // printed: their WebPKI judgment is copied to `addresses[].pkix`.
+  std::vector<ProbeResult> sts_sessions;
 };
 
 // One finding of the per-nameserver DNSSEC audit (danekit/dnssec_audit.h,
@@ -115,6 +125,48 @@ struct DnssecFinding {
   std::string fix;
 };
 
+// The domain's MTA-STS state (RFC 8461) as a sender sees it.
+struct MtaStsReport {
+  bool checked = false;  // false: not looked at (--no-mta-sts)
+  // The mode a sender applies: enforce, testing or none; nullopt ("absent")
+  // when there is no valid policy (no or invalid record, failed fetch,
+  // invalid policy).
+  std::optional<sts::Mode> mode;
+  std::string id;
+  std::optional<std::uint32_t> max_age;
+  std::vector<std::string> mx;  // the policy's patterns
+  DnsStatus record_dns;         // _mta-sts.DOMAIN TXT
+  sts::RecordStatus record_status = sts::RecordStatus::absent;
+  std::string record;  // the one v=STSv1 record, if there is one
+  // The policy fetch: "not-fetched" when the record did not allow it.
+  std::string policy_url;
+  std::vector<std::string> policy_addresses;  // what danekit's resolver returned for the policy host
+  std::string fetch = "not-fetched";          // ok, connect-failed, timeout, tls-failed, pkix-invalid, redirect, ...
+  std::string fetch_detail;
+  std::string fetch_address;
+  int http_status = 0;
+  std::string content_type;
+  std::string location;  // a redirect's target
+  bool policy_valid = false;
+};
+
+struct TlsRptReport {
+  bool checked = false;
+  sts::RecordStatus status = sts::RecordStatus::absent;
+  std::vector<std::string> rua;
+  std::string record;
+  DnsStatus dns;  // _smtp._tls.DOMAIN TXT
+};
+
+// The delivery outcome for three kinds of sender: an RFC 7672 (DANE) sender,
+// an RFC 8461 (MTA-STS) sender without DANE, and one that implements both,
+// DANE first (RFC 8461 §2).
+struct DeliveryBySender {
+  Delivery dane = Delivery::unknown;
+  Delivery mta_sts = Delivery::unknown;
+  Delivery both = Delivery::unknown;
+};
+
 struct CheckReport {
   std::string domain;  // A-label form
   Verdict verdict = Verdict::none;
@@ -128,6 +180,9 @@ struct CheckReport {
   // Set by `check` when it met bogus DNSSEC (mx-bogus, address-bogus,
   // tlsa-bogus): the errors and warnings of the DNSSEC audit of the domain.
   std::optional<std::vector<DnssecFinding>> dnssec;
+  MtaStsReport mta_sts;
+  TlsRptReport tls_rpt;
+  DeliveryBySender by_sender;
 };
 
 // Exit status for one or more reports: the documented values in docs/cli.md.
@@ -146,9 +201,27 @@ std::string iso8601(std::int64_t epoch);
 
 std::string to_json(const CheckReport& r);  // one line, schema danekit.check/1
 
+// How the text report is laid out. `width` 0 does not wrap; otherwise every
+// logical line wraps on spaces at that many columns, continuing under its
+// own indent (items such as findings hang two columns in); escape sequences
+// take no column and a word wider than the line stays whole on a line of its
+// own. A concise report (the default) shows DNS answer lines only for
+// answers that failed or are bogus or indeterminate, and chains and session
+// detail only for addresses that are neither verified nor encrypted;
+// `verbose` shows all of it. `legend` ends the report with one line
+// explaining the finding markers and ADDRESS@N, when it shows any.
 struct TextStyle {
   bool color = false;
+  int width = 0;
+  bool verbose = false;
+  bool legend = true;
 };
 std::string render_text(const CheckReport& r, TextStyle style);
+
+// The end of a text run over several domains: the legend once for all of
+// them, whatever style.legend says (render each report with legend = false),
+// then one line counting the verdicts, best first, e.g.
+// "3 domains: 1 valid, 1 partial, 1 none (exit status 1)".
+std::string render_summary(const std::vector<CheckReport>& reports, int exit_status, TextStyle style);
 
 }  // namespace danekit

@@ -11,6 +11,7 @@
 #include "danekit/rollover.h"
 #include "danekit/rollover_report.h"
 #include "danekit/version.h"
+#include "report/shapes.h"
 #include "util/hex.h"
 
 namespace danekit::cli {
@@ -126,6 +127,16 @@ TlsaUpdate update_for(const Args& a, const RolloverFacts& f) {
   return u;
 }
 
+// --format text|json with --json as its alias (status, precheck, stage, deploy).
+int text_or_json(Args& a) {
+  if (a.json_alias) {
+    if (a.format != "text" && a.format != "json") return usage_error("--json and --format " + a.format + " clash");
+    a.format = "json";
+  }
+  if (a.format != "text" && a.format != "json") return usage_error("--format must be text or json");
+  return 0;
+}
+
 // Every authoritative server's TLSA RRset at the owner (docs/rollover.md).
 json authoritative_json(const RolloverFacts& f, const RolloverStatus& s) {
   json servers = json::array();
@@ -144,7 +155,8 @@ json authoritative_json(const RolloverFacts& f, const RolloverStatus& s) {
           {"error", f.authoritative_error.empty() ? json() : json(f.authoritative_error)}};
 }
 
-int run_status(const Args& a) {
+int run_status(Args a) {
+  if (int v = text_or_json(a)) return v;
   if (int v = validate(a)) return v;
   auto hosts = hosts_of(a, resolver_of(a));
   if (!hosts) return usage_error(hosts.error());
@@ -162,7 +174,7 @@ int run_status(const Args& a) {
     if (a.format == "json") {
       json recs = json::array();
       for (const auto& r : s.records)
-        recs.push_back({{"record", to_presentation(r.record)},
+        recs.push_back({{"record", report::tlsa_record(r.record)},
                         {"state", r.state},
                         {"live", r.live},
                         {"current", r.current},
@@ -182,7 +194,7 @@ int run_status(const Args& a) {
                      {"records", recs},
                      {"served", served},
                      {"next_covered", f->next ? json(s.next_covered) : json()},
-                     {"missing_for_next", s.missing_for_next ? json(to_presentation(*s.missing_for_next)) : json()},
+                     {"missing_for_next", s.missing_for_next ? json(report::tlsa_record(*s.missing_for_next)) : json()},
                      {"authoritative", authoritative_json(*f, s)},
                      {"findings", s.findings},
                      {"ok", s.ok}});
@@ -203,11 +215,21 @@ int run_status(const Args& a) {
                  !x.failure.empty() ? x.failure : fmt::format("{} record(s)", x.records.size()));
     for (const auto& x : s.findings) fmt::print("  ! {}\n", x);
   }
-  if (a.format == "json") fmt::print("{}\n", all.size() == 1 ? all[0].dump() : all.dump());
+  if (a.format == "json") {
+    // One object whatever the number of MX hosts (docs/json.md).
+    json out = report::envelope("danekit.rollover-status/1");
+    out["hosts"] = std::move(all);
+    out["exit_status"] = status;
+    fmt::print("{}\n", report::dump(out));
+  }
   return status;
 }
 
-int run_plan(const Args& a) {
+int run_plan(Args a) {
+  if (a.json_alias) {
+    if (a.format != "text" && a.format != "json") return usage_error("--json and --format " + a.format + " clash");
+    a.format = "json";
+  }
   if (int v = validate(a)) return v;
   if (a.next_key.empty() && a.next_cert.empty() && a.next_csr.empty())
     return usage_error("plan needs --next-key, --next-cert or --next-csr");
@@ -217,6 +239,7 @@ int run_plan(const Args& a) {
   auto hosts = hosts_of(a, resolver_of(a));
   if (!hosts) return usage_error(hosts.error());
   int status = 0;
+  json plans = json::array();
   for (const auto& host : *hosts) {
     auto o = options_of(a, host);
     if (auto k = load_keys(a, o); !k) return usage_error(k.error());
@@ -238,8 +261,8 @@ int run_plan(const Args& a) {
         json steps = json::array();
         for (const auto& s : plan.steps) {
           json add = json::array(), rem = json::array();
-          for (const auto& r : s.add) add.push_back(to_presentation(r));
-          for (const auto& r : s.remove) rem.push_back(to_presentation(r));
+          for (const auto& r : s.add) add.push_back(report::tlsa_record(r));
+          for (const auto& r : s.remove) rem.push_back(report::tlsa_record(r));
           steps.push_back({{"step", s.number},
                            {"title", s.title},
                            {"detail", s.detail},
@@ -248,13 +271,12 @@ int run_plan(const Args& a) {
                            {"add", add},
                            {"remove", rem}});
         }
-        fmt::print("{}\n", json{{"host", host},
-                                {"owner", f->owner},
-                                {"wait_seconds", plan.wait_seconds},
-                                {"steady_state", plan.steady_state},
-                                {"why", plan.why},
-                                {"steps", steps}}
-                               .dump());
+        plans.push_back(json{{"host", host},
+                             {"owner", f->owner},
+                             {"wait_seconds", plan.wait_seconds},
+                             {"steady_state", plan.steady_state},
+                             {"why", plan.why},
+                             {"steps", steps}});
       } else {
         fmt::print("Rollover plan for {} (wait {} s = TLSA TTL {} + negative TTL {} + margin {})\n", f->owner,
                    plan.wait_seconds, f->tlsa_ttl, f->negative_ttl, f->margin);
@@ -270,17 +292,14 @@ int run_plan(const Args& a) {
     }
     if (int p = publish(a, *f, u)) status = std::max(status, p);
   }
-  return status;
-}
-
-// --format text|json with --json as its alias (precheck, stage, deploy).
-int text_or_json(Args& a) {
-  if (a.json_alias) {
-    if (a.format != "text" && a.format != "json") return usage_error("--json and --format " + a.format + " clash");
-    a.format = "json";
+  if (a.format == "json") {
+    // One object whatever the number of MX hosts (docs/json.md).
+    json out = report::envelope("danekit.rollover-plan/1");
+    out["hosts"] = std::move(plans);
+    out["exit_status"] = status;
+    fmt::print("{}\n", report::dump(out));
   }
-  if (a.format != "text" && a.format != "json") return usage_error("--format must be text or json");
-  return 0;
+  return status;
 }
 
 int run_precheck(Args a) {
@@ -419,7 +438,8 @@ void add_rollover_command(CLI::App& app, Action& action) {
     auto a = std::make_shared<Args>();
     auto* c = roll->add_subcommand("status", "Published records, what every address serves, current and next keys");
     common(c, *a, true);
-    c->add_option("--format", a->format, "text or json");
+    c->add_option("--format", a->format, "text or json (schema danekit.rollover-status/1)");
+    c->add_flag("--json", a->json_alias, "The same as --format json");
     c->callback([a, &action] { action = [a] { return run_status(*a); }; });
   }
   {
@@ -427,7 +447,10 @@ void add_rollover_command(CLI::App& app, Action& action) {
     auto* c = roll->add_subcommand("plan", "The ordered rollover steps with the earliest safe time for each");
     common(c, *a, true);
     publishing(c, *a);
-    c->add_option("--format", a->format, "text, json, nsupdate or zone (the latter two print the due changes)");
+    c->add_option("--format", a->format,
+                  "text, json (schema danekit.rollover-plan/1), nsupdate or zone (the latter two print the due "
+                  "changes)");
+    c->add_flag("--json", a->json_alias, "The same as --format json");
     c->callback([a, &action] { action = [a] { return run_plan(*a); }; });
   }
   {

@@ -5,6 +5,7 @@
 #include "danekit/report.h"
 #include "danekit/rollover_report.h"
 #include "danekit/version.h"
+#include "report/shapes.h"
 #include "util/hex.h"
 
 namespace danekit {
@@ -19,7 +20,7 @@ json hosts_json(const PrecheckRun& run) {
   json hosts = json::array();
   for (const auto& h : run.hosts) {
     json matching = json::array();
-    for (const auto& r : h.result.matching) matching.push_back(to_presentation(r));
+    for (const auto& r : h.result.matching) matching.push_back(report::tlsa_record(r));
     hosts.push_back({{"host", h.host},
                      {"owner", h.owner},
                      {"safe", h.determined && h.result.safe},

@@ -102,7 +102,8 @@ def main(argv):
             j = json.loads(r.stdout)
         except ValueError:
             j = {}
-        auth = j.get("authoritative", {})
+        hosts = j.get("hosts") or [{}]
+        auth = hosts[0].get("authoritative", {})
         expect(auth.get("checked") is True and auth.get("missing") == [] and len(auth.get("servers", [])) >= 1,
                "rollover status on roll.example: every authoritative server serves the TLSA RRset",
                r.stdout + r.stderr)

@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 
+import schemas
 from labenv import ROOT, finish, in_lab, lab_env
 
 failures, passed = [], 0
@@ -105,6 +106,7 @@ def main(binary):
 
         d = deploy("--json")
         j = json.loads(d.stdout or "{}")
+        expect(not schemas.validate(j), f"deploy JSON validates ({schemas.validate(j)})")
         e = (j.get("entries") or [{}])[0]
         reason = ((e.get("precheck") or {}).get("hosts") or [{}])[0].get("reason", "")
         expect(d.returncode == 1 and j.get("schema") == "danekit.rollover-deploy/1" and j.get("danekit") == version
@@ -113,6 +115,7 @@ def main(binary):
                f"deploy refuses C before its record is published (exit {d.returncode}: {reason})")
         p = dk("precheck", "--host", host, *res, "--cert", os.path.join(live, "fullchain.pem"), "--json")
         pj = json.loads(p.stdout or "{}")
+        expect(not schemas.validate(pj), f"precheck JSON validates ({schemas.validate(pj)})")
         expect(p.returncode == 1 and pj.get("schema") == "danekit.rollover-precheck/1"
                and pj.get("danekit") == version and pj.get("safe") is False and pj.get("exit_status") == 1
                and [h["host"] for h in pj.get("hosts", [])] == [host],
@@ -152,6 +155,7 @@ def main(binary):
                f"a second run has nothing staged ({d.returncode}: {d.stdout.strip()})")
         d = deploy("--format", "json")
         j = json.loads(d.stdout or "{}")
+        expect(not schemas.validate(j), f"deploy JSON (nothing staged) validates ({schemas.validate(j)})")
         expect(d.returncode == 0 and j.get("result") == "nothing-staged" and j.get("entries") == [],
                "... and says so in JSON")
 

@@ -14,6 +14,7 @@ import tempfile
 import threading
 import time
 
+import schemas
 from labenv import ROOT, finish, in_lab, lab_env
 
 failures, passed = [], 0
@@ -62,6 +63,14 @@ def main(binary):
     def dk(*args, timeout=60):
         return in_lab(env, [*base, *args], timeout=timeout)
 
+    def status_host(stdout):
+        """The one host of a `rollover status --host` object, after schema validation."""
+        obj = json.loads(stdout)
+        problems = schemas.validate(obj)
+        expect(not problems, f"rollover status JSON validates against its schema ({problems})")
+        expect(len(obj["hosts"]) == 1, f"one host in the status object ({len(obj['hosts'])})")
+        return obj["hosts"][0]
+
     # A loop of checks through the lab's caching resolver, like a sender's cache.
     results, stop = [], threading.Event()
 
@@ -81,7 +90,7 @@ def main(binary):
     try:
         st = dk("status", *host, *res, "--current-cert", roll["chain_a"], "--next-cert", roll["chain_b"],
                 "--format", "json")
-        s = json.loads(st.stdout)
+        s = status_host(st.stdout)
         expect(s["next_covered"] is False and s["missing_for_next"], "status: B is not published yet")
         pre = dk("precheck", *host, *res, "--cert", roll["chain_b"])
         expect(pre.returncode == 1 and "no published TLSA record" in pre.stdout,
@@ -113,7 +122,7 @@ def main(binary):
         expect(hook.returncode == 0 and "is in service" in hook.stdout,
                f"the certbot deploy hook installs B ({hook.returncode}: {hook.stdout.strip()} {hook.stderr.strip()})")
 
-        st = json.loads(dk("status", *host, *res, "--current-cert", roll["chain_b"], "--format", "json").stdout)
+        st = status_host(dk("status", *host, *res, "--current-cert", roll["chain_b"], "--json").stdout)
         expect(all(a["outcome"] == "verified" for a in st["served"]) and st["served"],
                "status: every address serves B and authenticates")
 
@@ -121,7 +130,7 @@ def main(binary):
                   "--nsupdate", server, "--tsig", roll["tsig"])
         expect(plan.returncode == 0 and "1 removed" in plan.stdout, f"plan withdraws A's record ({plan.stdout.strip()})")
         time.sleep(5)  # let the loop see the final state through the cache
-        st = json.loads(dk("status", *host, *res, "--current-cert", roll["chain_b"], "--format", "json").stdout)
+        st = status_host(dk("status", *host, *res, "--current-cert", roll["chain_b"], "--format", "json").stdout)
         expect([r["state"] for r in st["records"]] == ["live"], f"only B's record is left ({st['records']})")
     finally:
         stop.set()

@@ -61,6 +61,9 @@ extern "C" void on_stop_signal(int sig) { g_stop_signal.store(sig); }
 
 struct ScanArgs {
   std::string input, output, summary, state, shard;
+  // --format json (the only one: the output is read back by --state and
+  // --queue; `check` writes text) and its alias --json.
+  FormatFlags format{"json"};
   CheckFlags flags;
   std::size_t concurrency = 0, per_ip = 0;
   unsigned threads = 0;
@@ -548,8 +551,14 @@ void add_scan_command(CLI::App& app, Action& action) {
   scan->add_flag("--status", a->status, "Print the run's progress")->group("Queue");
   scan->add_flag("--export", a->export_run, "Write the run's results as JSON Lines (-o FILE or stdout)")
       ->group("Queue");
+  add_format_flags(*scan, a->format,
+                   "json: JSON Lines, one danekit.check/1 object per domain (the only format: a scan's output is "
+                   "read back by --state; danekit check writes text reports)");
   scan->callback([a, q, &action] {
     action = [a, q] {
+      std::string format_error;
+      chosen_format(a->format, {"json"}, format_error);
+      if (!format_error.empty()) return usage_error(format_error + " (danekit check writes text reports)");
       if (q->count() > 0) return run_queue(*a);
       if (!a->enqueue.empty() || !a->run.empty() || a->worker || a->status || a->export_run)
         return usage_error("--enqueue, --run, --worker, --status and --export need --queue URL");

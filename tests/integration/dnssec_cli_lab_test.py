@@ -18,6 +18,7 @@ import os
 import sys
 import tempfile
 
+import schemas
 from labenv import finish, in_lab, lab_env, manifest
 
 failures, passed = [], 0
@@ -48,6 +49,8 @@ def main(argv):
     if "dnssec-stale-secondary.example" in domains:
         r = in_lab(env, [binary, "dnssec", "--format", "json", *root, "dnssec-stale-secondary.example"], timeout=120)
         j = json.loads(r.stdout or "{}")
+        expect(not schemas.validate(j), "dnssec --format json validates against danekit.dnssec-1.json",
+               "; ".join(schemas.validate(j)))
         servers = [s for z in j.get("zones", []) if z["name"] == "dnssec-stale-secondary.example"
                    for s in z["servers"]]
         serials = {s["address"]: s["soa_serial"] for s in servers}
@@ -80,6 +83,8 @@ def main(argv):
     r = in_lab(env, [binary, "check", "--json", *root, "ds-mismatch.example", "bogus-tlsa.example", "ee311.example"],
                timeout=300)
     reports = {j["domain"]: j for j in map(json.loads, r.stdout.splitlines())}
+    invalid = {d: schemas.validate(j) for d, j in reports.items() if schemas.validate(j)}
+    expect(not invalid, "check --json with a dnssec object validates against its schema", str(invalid))
     got = lambda d: {(f["code"], f["zone"], f["server"]) for f in reports.get(d, {}).get("dnssec", {}).get("findings", [])}
     expect(("ds-no-match", "ds-mismatch.example", "*") in got("ds-mismatch.example"),
            "check --json ds-mismatch.example: dnssec.findings has ds-no-match", r.stdout)

@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 
+import schemas
 from labenv import finish, in_lab, lab_env, manifest
 
 EXIT_OK, EXIT_BAD_LINES, EXIT_OUTPUT, EXIT_STATE, EXIT_USAGE = 0, 65, 73, 78, 64
@@ -49,6 +50,11 @@ def read_lines(path):
             objs.append(json.loads(raw))
         except ValueError:
             problems.append(f"{path} line {n} is not JSON: {raw[:60]!r}")
+            continue
+        # the first lines of every output against the check schema (all of them
+        # would cost seconds per thousand in the bulk lab)
+        if n <= 100:
+            problems += [f"{path} line {n}: {p}" for p in schemas.validate(objs[-1])]
     return objs, problems
 
 
